@@ -1,0 +1,274 @@
+"""Playbook expressions: Jinja2, sandboxed, strict, compiled once.
+
+A playbook comes from a support engineer's laptop or a shared repository, yet it runs on
+the agent's host next to customer credentials. Expressions therefore run in an immutable
+sandbox with no default globals, unknown names are errors (a typo must never turn a check
+into "always true"), and a handful of helpers cover what health checks actually ask.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined
+from jinja2.environment import TemplateExpression
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from agent.errors import PbxdiagError
+
+#: Bounds on ``*`` and ``**``: a playbook must not be able to exhaust the host's memory or
+#: CPU with one line (``'x' * 10**10``, ``(10**1000)**1000**1000``).
+MAX_REPEAT_LEN = 1_000_000
+MAX_EXPONENT = 1_000
+MAX_INT_BITS = 100_000
+
+
+class ExpressionError(PbxdiagError):
+    """An expression could not be compiled or evaluated; the message says why, in words."""
+
+
+class ExpressionSyntaxError(ExpressionError):
+    """Syntax error; ``lineno`` is 1-based inside the expression text (for block scalars)."""
+
+    def __init__(self, message: str, lineno: int = 1) -> None:
+        self.lineno = lineno
+        super().__init__(message)
+
+
+# --- helpers exposed to playbooks --------------------------------------------------
+
+
+def _require_defined(value: Any) -> None:
+    """Raise Jinja's own "x is undefined" error instead of a confusing type complaint."""
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()
+
+
+def _records(items: Any, helper: str) -> Sequence[Mapping[str, Any]]:
+    """Check the helper got a list of records (what list getters return), say so if not."""
+    _require_defined(items)
+    if not isinstance(items, (list, tuple)):
+        raise ExpressionError(f"{helper}() needs a list of records, got {kind_of(items)}")
+    for item in items:
+        if not isinstance(item, Mapping):
+            raise ExpressionError(f"{helper}() needs a list of records, found {kind_of(item)}")
+    return items
+
+
+def _matches_all(item: Mapping[str, Any], match: Mapping[str, Any], helper: str) -> bool:
+    """A field name missing from a record is a typo, not a non-match: fail loudly."""
+    for key, wanted in match.items():
+        if key not in item:
+            fields = ", ".join(sorted(item))
+            raise ExpressionError(f'{helper}(): records have no field "{key}" (fields: {fields})')
+        if item[key] != wanted:
+            return False
+    return True
+
+
+def count(items: Any, **match: Any) -> int:
+    """Number of records whose fields equal every given value."""
+    return sum(1 for item in _records(items, "count") if _matches_all(item, match, "count"))
+
+
+def all_match(items: Any, **match: Any) -> bool:
+    """True when every record matches (and trivially for an empty list)."""
+    return all(_matches_all(item, match, "all_match") for item in _records(items, "all_match"))
+
+
+def any_match(items: Any, **match: Any) -> bool:
+    """True when at least one record matches."""
+    return any(_matches_all(item, match, "any_match") for item in _records(items, "any_match"))
+
+
+def none_match(items: Any, **match: Any) -> bool:
+    """True when no record matches."""
+    return not any(
+        _matches_all(item, match, "none_match") for item in _records(items, "none_match")
+    )
+
+
+def in_range(value: Any, low: Any, high: Any) -> bool:
+    """Inclusive range check on numbers; a non-number is an error, not ``False``."""
+    for arg in (value, low, high):
+        _require_defined(arg)
+        if isinstance(arg, bool) or not isinstance(arg, (int, float)):
+            raise ExpressionError(f"in_range() needs numbers, got {kind_of(arg)}")
+    return bool(low <= value <= high)
+
+
+@lru_cache(maxsize=256)
+def _regex(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ExpressionError(f"matches(): bad regular expression {pattern!r}: {exc}") from None
+
+
+def matches(value: Any, regex: Any) -> bool:
+    """``re.search`` of a string field (anywhere in it; anchor with ^ and $ if needed)."""
+    for arg in (value, regex):
+        _require_defined(arg)
+        if not isinstance(arg, str):
+            raise ExpressionError(f"matches() needs strings, got {kind_of(arg)}")
+    return _regex(regex).search(value) is not None
+
+
+HELPERS: Mapping[str, Callable[..., Any]] = {
+    "count": count,
+    "all_match": all_match,
+    "any_match": any_match,
+    "none_match": none_match,
+    "in_range": in_range,
+    "matches": matches,
+}
+
+#: Names a playbook may not bind with ``vars`` or ``register`` (they would hide these).
+RESERVED_NAMES: frozenset[str] = frozenset({*HELPERS, "result"})
+
+
+# --- the environment ---------------------------------------------------------------
+
+
+class PlaybookEnvironment(ImmutableSandboxedEnvironment):
+    """Immutable sandbox, strict undefined, no default globals, bounded ``*`` and ``**``."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def __init__(self) -> None:
+        super().__init__(undefined=StrictUndefined, autoescape=False)
+        self.globals.clear()  # range, lipsum, cycler, joiner, namespace, dict: not needed
+        self.globals.update(HELPERS)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """Report ``cycler.__init__`` as "cycler is undefined", not as a sandbox refusal."""
+        _require_defined(obj)
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        _require_defined(obj)
+        return super().getitem(obj, argument)
+
+    def call_binop(self, context: Context, operator_: str, left: Any, right: Any) -> Any:
+        if operator_ == "**":
+            _check_exponent(left, right)
+            return operator.pow(left, right)
+        _check_repeat(left, right)
+        return operator.mul(left, right)
+
+
+def _check_exponent(base: Any, exponent: Any) -> None:
+    if not isinstance(exponent, (int, float)):
+        return
+    if abs(exponent) > MAX_EXPONENT:
+        raise SecurityError(f"exponent {exponent} is larger than {MAX_EXPONENT}")
+    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 \
+            and base.bit_length() * exponent > MAX_INT_BITS:
+        raise SecurityError(f"result would exceed {MAX_INT_BITS} bits")
+
+
+def _check_repeat(left: Any, right: Any) -> None:
+    if isinstance(left, int) and isinstance(right, int) \
+            and left.bit_length() + right.bit_length() > MAX_INT_BITS:
+        raise SecurityError(f"result would exceed {MAX_INT_BITS} bits")
+    for seq, times in ((left, right), (right, left)):
+        sized = isinstance(seq, (str, list, tuple)) and isinstance(times, int)
+        if sized and len(seq) * times > MAX_REPEAT_LEN:
+            raise SecurityError(f"result would exceed {MAX_REPEAT_LEN} items")
+
+
+_ENV = PlaybookEnvironment()
+
+
+def environment() -> PlaybookEnvironment:
+    """The one shared environment (compiled expressions are bound to it)."""
+    return _ENV
+
+
+# --- compiled expressions ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Expression:
+    """One compiled expression; ``source`` is kept verbatim for reports and tickets."""
+
+    source: str
+    _compiled: TemplateExpression = field(repr=False, compare=False)
+
+    def evaluate(self, context: Mapping[str, Any]) -> Any:
+        """Value of the expression; every failure becomes an :class:`ExpressionError`."""
+        return _guarded(lambda: _strict(self._compiled(**context)))
+
+    def is_true(self, context: Mapping[str, Any]) -> bool:
+        """Truthiness, computed inside the guard (an undefined result raises here)."""
+        return bool(_guarded(lambda: bool(self._compiled(**context))))
+
+
+def _strict(value: Any) -> Any:
+    _require_defined(value)
+    return value
+
+
+def _guarded(call: Callable[[], Any]) -> Any:
+    """Turn whatever an expression raises into one readable error, never a traceback."""
+    try:
+        return call()
+    except ExpressionError:
+        raise
+    except SecurityError as exc:
+        raise ExpressionError(f"refused by the sandbox: {exc}") from None
+    except Exception as exc:  # any failure of user code is reported, never a traceback
+        raise ExpressionError(_describe_exception(exc)) from None
+
+
+def _describe_exception(exc: Exception) -> str:
+    name = type(exc).__name__
+    text = str(exc)
+    if name == "UndefinedError":
+        hint = " (not a var, a registered result or a helper)" if text.endswith("undefined") else ""
+        return text + hint
+    return f"{name}: {text}" if text else name
+
+
+def compile_expression(source: str) -> Expression:
+    """Compile once at load time so syntax errors surface before the line is dialled."""
+    try:
+        compiled = _ENV.compile_expression(source, undefined_to_none=False)
+    except TemplateSyntaxError as exc:
+        raise ExpressionSyntaxError(_syntax_message(source, exc), exc.lineno or 1) from None
+    return Expression(source, compiled)
+
+
+def _syntax_message(source: str, exc: TemplateSyntaxError) -> str:
+    message = (exc.message or "syntax error").replace("end of template", "end of expression")
+    if "{{" in source or "{%" in source:
+        return f"{message}; expect entries are bare expressions: drop the {{{{ }}}}"
+    if message == "chunk after expression":
+        message = "unexpected text after the expression"
+        if re.search(r"(?<![=!<>])=(?!=)", source):
+            message += "; use == to compare"
+    return message
+
+
+def kind_of(value: Any) -> str:
+    """A value's type in playbook (YAML/JSON) words, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, Undefined):
+        return "an undefined value"
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
+    for typ, word in names.items():
+        if isinstance(value, typ):
+            return word
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return f"a {type(value).__name__}"

@@ -1,0 +1,1 @@
+"""Renderers of RunResults and tickets for people and machines."""

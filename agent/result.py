@@ -1,0 +1,111 @@
+"""RunResult: the one record every consumer (tickets, reports, the CLI) reads.
+
+It is written once per run, as JSON, atomically; nothing downstream talks to the PBX, so
+everything a consumer may need (getter answers, hints, bytes on the line) lives here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+
+class StepStatus(StrEnum):
+    OK = "ok"
+    CHANGED = "changed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+
+class RunStatus(StrEnum):
+    PASSED = "passed"  # every check ok
+    FAILED = "failed"  # the PBX was diagnosed and at least one check failed
+    UNREACHABLE = "unreachable"  # we never got a working console
+    ERROR = "error"  # the run broke part-way (line dropped, timeout)
+
+
+@dataclass(slots=True)
+class FailureHint:
+    """A playbook's ``on_failure``: which priority a failed step means, in words."""
+
+    priority: str | None = None  # "P1" | "P2" | "P3"
+    summary: str | None = None
+
+
+@dataclass(slots=True)
+class StepResult:
+    name: str
+    status: StepStatus
+    message: str = ""
+    getter: str | None = None
+    failed_expectations: list[str] = field(default_factory=list)
+    on_failure: FailureHint | None = None
+    started_at: datetime | None = None
+    duration_s: float = 0.0
+
+
+@dataclass(slots=True)
+class PathAttempt:
+    """One connection path tried, with why it failed (``error`` empty when it was used)."""
+
+    url: str
+    error: str = ""
+
+
+@dataclass(slots=True)
+class RunResult:
+    run_id: str
+    site: str
+    playbook: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    status: RunStatus = RunStatus.PASSED
+    path: str | None = None
+    paths_tried: list[PathAttempt] = field(default_factory=list)
+    steps: list[StepResult] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    bytes_in: int = 0
+    bytes_out: int = 0
+    transcript: str | None = None
+    error: str | None = None
+
+    @property
+    def failed_steps(self) -> list[StepResult]:
+        return [s for s in self.steps if s.status in (StepStatus.FAILED, StepStatus.ERROR)]
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = _jsonable(asdict(self))
+        return data
+
+    def write(self, path: Path) -> Path:
+        """Write atomically (temp file + rename): a crash never leaves half a result."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(self.to_json(), out, indent=2, sort_keys=True)
+                out.write("\n")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
+    return value

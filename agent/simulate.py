@@ -1,0 +1,39 @@
+"""``pbxdiag simulate``: serve a scenario until interrupted, announcing each endpoint.
+
+One JSON line per endpoint on stdout (kind, address, credentials) lets scripts and tests
+connect without parsing prose. Waiting is on a signal, never a sleep loop.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+from agent.paths import default_data_dir
+
+
+def serve_until_interrupted(scenario: str, *, ssh_port: int, state_dir: Path | None) -> int:
+    from simulators import load_scenario, serve_ssh
+
+    pbx = load_scenario(scenario)
+    folder = state_dir or default_data_dir() / "simulator"
+    password = secrets.token_urlsafe(9)
+    stop = threading.Event()
+
+    def _stop(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    with serve_ssh(pbx, port=ssh_port, host_key_path=folder / "ssh_host_ed25519_key",
+                   password=password) as endpoint:
+        print(json.dumps({"kind": "ssh", "host": endpoint.host, "port": endpoint.port,
+                          "username": "INSTALLER", "password": password,
+                          "known_hosts": endpoint.known_hosts_line(),
+                          "scenario": scenario}), flush=True)
+        stop.wait()
+    return 0

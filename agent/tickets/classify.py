@@ -1,0 +1,375 @@
+"""Map a RunResult to an SLA priority (SLA.md "Fault classes and priorities").
+
+Pure functions over the run's recorded facts: the register and the notifiers must be able
+to re-classify an old result file and get the same answer, so nothing here reads a clock,
+a file or the PBX. Rules are evidence first (what the getters said), playbook hints second
+(a step's ``on_failure``); the worst priority wins and the rule that fired is recorded, so
+a support engineer can see *why* a ticket is P1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal, TypeGuard
+
+from agent.result import RunResult, RunStatus, StepResult
+
+Priority = Literal["P1", "P2", "P3"]
+
+PRIORITY_TITLES: Final[Mapping[Priority, str]] = {
+    "P1": "Total System Failure",
+    "P2": "Major System Failure",
+    "P3": "Inconvenience",
+}
+FAULT_CLASSES: Final[Mapping[Priority, str]] = {"P1": "Major", "P2": "Major", "P3": "Minor"}
+#: Lower is worse: P1 outranks P2 outranks P3.
+PRIORITY_RANK: Final[Mapping[Priority, int]] = {"P1": 1, "P2": 2, "P3": 3}
+
+# Card families: the type with its trailing port count removed ("DLC16" -> "DLC").
+PROCESSOR_FAMILIES: Final = frozenset({
+    "MPR", "IPCMPR", "PSMPR", "PLMPR",          # Panasonic KX-TDA / TDE / TDA50 / TDA600
+    "ACTU", "BECU", "BCTU", "BEXU",             # Toshiba Strata CTX100 / CTX670
+})
+EXTENSION_FAMILIES: Final = frozenset({
+    "DHLC", "DLC", "SLC", "MSLC", "MCSLC", "CSIF", "IP-EXT", "DPT",  # Panasonic
+    "PDKU", "BDKU", "BDKS", "ADKU", "PEKU", "PESU", "PSTU", "RSTU",   # Toshiba
+})
+TRUNK_FAMILIES: Final = frozenset({
+    "LCOT", "DID", "E&M", "T1", "E1", "BRI", "PRI", "IP-GW",           # Panasonic
+    "RCOU", "RCOS", "RCIU", "RCIS", "RDDU", "REMU", "RDTU", "RPTU",   # Toshiba
+    "BPTU", "RBSU", "RBUU", "BVPU", "BIPU",
+})
+DIGITAL_TRUNK_KINDS: Final = frozenset({"bri", "pri"})
+#: Digital trunk loss of sync / RAI / AIS / multiframe / frame / data link (DOMAIN.md).
+SYNC_ALARM_CODES: Final = frozenset({"300", "301", "302", "303", "304", "305"})
+#: Error-log codes that point at power failure or surge: damage is not covered (SLA.md).
+POWER_CODES: Final[Mapping[str, str]] = {
+    "002": "System Restart after power failure",
+    "010": "AC power down",
+    "011": "DC power down",
+}
+_WORKING_EXTENSION_STATES: Final = frozenset({"idle", "busy"})
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """What a ticket needs to know about a failed run; ``signature`` deduplicates runs."""
+
+    priority: Priority
+    title: str
+    fault_class: str
+    rule: str
+    summary: str
+    evidence: tuple[str, ...]
+    signature: str
+    non_covered: str | None = None
+    #: Every rule that fired, winner first: the audit of why this priority.
+    fired: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One rule's verdict: the rule id, its priority and the facts that made it fire."""
+
+    priority: Priority
+    rule: str
+    summary: str
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """The getter answers a rule may read, each a list of plain dicts (may be empty)."""
+
+    cards: tuple[Mapping[str, Any], ...] = ()
+    trunks: tuple[Mapping[str, Any], ...] = ()
+    extensions: tuple[Mapping[str, Any], ...] = ()
+    alarms: tuple[Mapping[str, Any], ...] = ()
+    error_log: tuple[Mapping[str, Any], ...] = ()
+
+    @classmethod
+    def from_run(cls, run: RunResult) -> Facts:
+        return cls(**{name: _records(run.facts.get(name)) for name in _FACT_NAMES})
+
+
+_FACT_NAMES: Final = ("cards", "trunks", "extensions", "alarms", "error_log")
+Rule = Callable[[Facts], Finding | None]
+
+
+# --- public entry point --------------------------------------------------------------
+
+
+def classify(run: RunResult) -> Classification | None:
+    """Classify a run; None when there is nothing to ticket.
+
+    A passed run has no fault; an unreachable or broken run with no failed check was
+    never diagnosed, and a ticket with no diagnosis would only be noise.
+    """
+    if run.status == RunStatus.PASSED:
+        return None
+    failed = run.failed_steps
+    if run.status in (RunStatus.UNREACHABLE, RunStatus.ERROR) and not failed:
+        return None
+    facts = Facts.from_run(run)
+    findings = [f for rule in EVIDENCE_RULES if (f := rule(facts)) is not None]
+    findings += hint_findings(failed)
+    if failed:
+        findings.append(_failed_check_finding(failed))
+    if not findings:
+        return None
+    return _build(findings, facts, failed)
+
+
+def is_priority(value: object) -> TypeGuard[Priority]:
+    return isinstance(value, str) and value in PRIORITY_TITLES
+
+
+def worst(priorities: Iterable[Priority]) -> Priority:
+    """The most severe of some priorities (P1 beats P2 beats P3)."""
+    return min(priorities, key=PRIORITY_RANK.__getitem__)
+
+
+def card_family(card_type: str) -> str:
+    """``DLC16`` -> ``DLC``, ``IP-EXT16`` -> ``IP-EXT``: models differ only in port count."""
+    return re.sub(r"\d+$", "", card_type.strip().upper())
+
+
+def is_processor(card: Mapping[str, Any]) -> bool:
+    """The main processor: a known processor type, any ``…MPR``, or whatever sits in slot 0."""
+    family = card_family(str(card.get("type", "")))
+    if family in PROCESSOR_FAMILIES or family.endswith("MPR"):
+        return True
+    slot = _location(card).get("slot")
+    return slot == 0 and family not in EXTENSION_FAMILIES | TRUNK_FAMILIES
+
+
+def is_extension_card(card: Mapping[str, Any]) -> bool:
+    return card_family(str(card.get("type", ""))) in EXTENSION_FAMILIES
+
+
+def is_trunk_card(card: Mapping[str, Any]) -> bool:
+    return card_family(str(card.get("type", ""))) in TRUNK_FAMILIES
+
+
+def trunk_usable(trunk: Mapping[str, Any]) -> bool:
+    """A trunk carries calls only when in service and not busied out (error 330 busies it)."""
+    return trunk.get("state") == "in_service" and not trunk.get("busied_out", False)
+
+
+def non_covered_reason(facts: Facts) -> str | None:
+    """Name the power-failure / surge entries, so support can warn the visit may be chargeable."""
+    seen: dict[str, str] = {}
+    for entry in (*facts.error_log, *facts.alarms):
+        code = _code(entry)
+        if code in POWER_CODES and code not in seen:
+            when = entry.get("first_seen")
+            seen[code] = f"{POWER_CODES[code]} (#{code}{f' at {when}' if when else ''})"
+    if not seen:
+        return None
+    return "possible non-covered cause: " + "; ".join(seen.values())
+
+
+def signature(failed: Sequence[StepResult], rule: str) -> str:
+    """Identify "the same fault" across runs of a site.
+
+    The failed checks' names identify a fault better than the rule: when a fault worsens
+    (one card down, then all of them) the same checks fail, the rule changes, and the
+    register must upgrade the open ticket rather than open a second one. A run with no
+    failed step falls back to the rule id. Volatile data (times, counts) never enters it.
+    """
+    names = sorted({step.name for step in failed})
+    basis = "steps:" + "\n".join(names) if names else f"rule:{rule}"
+    return "sig-" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16]
+
+
+# --- evidence rules ------------------------------------------------------------------
+
+
+def processor_down(facts: Facts) -> Finding | None:
+    down = [c for c in facts.cards if is_processor(c) and c.get("status") != "in_service"]
+    if not down:
+        return None
+    lines = tuple(card_line(c) for c in down)
+    return Finding("P1", "processor-down", f"processor card {lines[0]}", lines)
+
+
+def no_working_extension(facts: Facts) -> Finding | None:
+    if not facts.extensions:
+        return None
+    if any(e.get("state") in _WORKING_EXTENSION_STATES for e in facts.extensions):
+        return None
+    summary = f"none of {len(facts.extensions)} extensions is idle or busy"
+    return Finding("P1", "no-working-extension", summary, extension_lines(facts.extensions))
+
+
+def extension_cards_down(facts: Facts) -> Finding | None:
+    """Every extension card out: needs at least one such card, or a partial list would be P1."""
+    cards = [c for c in facts.cards if is_extension_card(c)]
+    if not cards or any(c.get("status") == "in_service" for c in cards):
+        return None
+    summary = f"all {len(cards)} extension cards out of service"
+    return Finding("P1", "extension-cards-down", summary, tuple(card_line(c) for c in cards))
+
+
+def all_trunks_down(facts: Facts) -> Finding | None:
+    if not facts.trunks or any(trunk_usable(t) for t in facts.trunks):
+        return None
+    cards = tuple(card_line(c) for c in facts.cards
+                  if is_trunk_card(c) and c.get("status") != "in_service")
+    summary = f"no external calls: all {len(facts.trunks)} trunks down"
+    return Finding("P2", "all-trunks-down", summary, trunk_lines(facts.trunks) + cards)
+
+
+def digital_sync_loss(facts: Facts) -> Finding | None:
+    """A carrier fault: an active sync alarm while every digital trunk is down."""
+    alarms = [a for a in facts.alarms if _code(a) in SYNC_ALARM_CODES]
+    digital = [t for t in facts.trunks if t.get("kind") in DIGITAL_TRUNK_KINDS]
+    if not alarms or not digital or any(trunk_usable(t) for t in digital):
+        return None
+    summary = f"digital trunks out of sync: all {len(digital)} digital trunks down"
+    lines = tuple(alarm_line(a) for a in alarms) + trunk_lines(digital)
+    return Finding("P2", "digital-sync-loss", summary, lines)
+
+
+EVIDENCE_RULES: Final[tuple[Rule, ...]] = (
+    processor_down,
+    no_working_extension,
+    extension_cards_down,
+    all_trunks_down,
+    digital_sync_loss,
+)
+
+
+def hint_findings(failed: Sequence[StepResult]) -> list[Finding]:
+    """A failed step's ``on_failure.priority`` is the playbook author's verdict: it counts."""
+    findings = []
+    for step in failed:
+        hint = step.on_failure
+        if hint is None or not is_priority(hint.priority):
+            continue
+        summary = hint.summary or f"check '{step.name}' failed"
+        findings.append(Finding(hint.priority, f"hint:{step.name}", summary, (step_line(step),)))
+    return findings
+
+
+def _failed_check_finding(failed: Sequence[StepResult]) -> Finding:
+    names = ", ".join(step.name for step in failed)
+    noun = "check" if len(failed) == 1 else "checks"
+    return Finding("P3", "failed-check", f"{len(failed)} {noun} failed: {names}",
+                   tuple(step_line(s) for s in failed))
+
+
+# --- evidence lines ------------------------------------------------------------------
+
+
+def card_line(card: Mapping[str, Any]) -> str:
+    """``LCOT8 fault (cab 1 slot 03)``."""
+    return f"{card.get('type', '?')} {_words(card.get('status'))} ({_where(card)})"
+
+
+def alarm_line(alarm: Mapping[str, Any]) -> str:
+    """``MJ ALM #230 10300 Card disconnected`` — the PBX's own wording, codes kept."""
+    level = "MJ" if alarm.get("level") == "major" else "MN"
+    parts = [f"{level} ALM #{_code(alarm)}", str(alarm.get("sub_code") or ""),
+             str(alarm.get("message") or "")]
+    return " ".join(p for p in parts if p)
+
+
+def step_line(step: StepResult) -> str:
+    detail = step.message or "; ".join(step.failed_expectations)
+    return f"check '{step.name}' {step.status.value}" + (f": {detail}" if detail else "")
+
+
+def trunk_lines(trunks: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
+    """Unusable trunks grouped per card and state: ``CO 01–08 fault (cab 1 slot 03)``."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for trunk in trunks:
+        if trunk_usable(trunk):
+            continue
+        state = "busied out" if trunk.get("busied_out") else _words(trunk.get("state"))
+        number = trunk.get("number")
+        label = f"{number:02d}" if isinstance(number, int) else str(number)
+        groups.setdefault((state, _where(trunk, card_only=True)), []).append(label)
+    return tuple(f"CO {_ranges(nums)} {state} ({where})"
+                 for (state, where), nums in groups.items())
+
+
+def extension_lines(extensions: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
+    """Extensions grouped per card and state: ``EXT 201–216 fault (cab 1 slot 01)``."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for ext in extensions:
+        key = (_words(ext.get("state")), _where(ext, card_only=True))
+        groups.setdefault(key, []).append(str(ext.get("number", "?")))
+    return tuple(f"EXT {_ranges(nums)} {state} ({where})"
+                 for (state, where), nums in groups.items())
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def _build(findings: list[Finding], facts: Facts, failed: Sequence[StepResult]) -> Classification:
+    """Worst priority wins; on a tie the earlier (evidence before hint) rule wins."""
+    ranked = sorted(findings, key=lambda f: PRIORITY_RANK[f.priority])  # stable: keeps ties
+    winner = ranked[0]
+    evidence: list[str] = [line for f in ranked for line in f.evidence]
+    evidence += [alarm_line(a) for a in facts.alarms]
+    evidence += [step_line(s) for s in failed]
+    return Classification(
+        priority=winner.priority,
+        title=PRIORITY_TITLES[winner.priority],
+        fault_class=FAULT_CLASSES[winner.priority],
+        rule=winner.rule,
+        summary=winner.summary,
+        evidence=tuple(dict.fromkeys(evidence)),
+        signature=signature(failed, winner.rule),
+        non_covered=non_covered_reason(facts),
+        fired=tuple(dict.fromkeys(f.rule for f in ranked)),
+    )
+
+
+def _records(value: object) -> tuple[Mapping[str, Any], ...]:
+    if not isinstance(value, (list, tuple)):
+        return ()
+    return tuple(item for item in value if isinstance(item, Mapping))
+
+
+def _location(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    loc = record.get("location")
+    return loc if isinstance(loc, Mapping) else {}
+
+
+def _where(record: Mapping[str, Any], *, card_only: bool = False) -> str:
+    """``cab 1 slot 03 port 02``, as ``drivers.model.Location`` prints it."""
+    loc = _location(record)
+    parts = [f"cab {loc.get('cabinet', '?')}"]
+    for level in ("slot",) if card_only else ("slot", "port"):
+        value = loc.get(level)
+        if isinstance(value, int):
+            parts.append(f"{level} {value:02d}")
+    return " ".join(parts)
+
+
+def _code(entry: Mapping[str, Any]) -> str:
+    code = str(entry.get("code", "")).strip()
+    return code.zfill(3) if code.isdigit() else code
+
+
+def _words(state: object) -> str:
+    return str(state or "unknown").replace("_", " ")
+
+
+def _ranges(labels: Sequence[str]) -> str:
+    """``01, 02, 03, 05`` -> ``01–03, 05``; non-numeric labels are listed as they are."""
+    numeric = sorted({s for s in labels if s.isdigit()}, key=int)
+    others = [s for s in dict.fromkeys(labels) if not s.isdigit()]
+    runs: list[list[str]] = []
+    for label in numeric:
+        if runs and int(label) == int(runs[-1][-1]) + 1:
+            runs[-1].append(label)
+        else:
+            runs.append([label])
+    shown = [r[0] if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs]
+    return ", ".join(shown + others)

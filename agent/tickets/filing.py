@@ -1,0 +1,71 @@
+"""From a finished RunResult to the register: classify, then open, add to, or all-clear.
+
+This is the only place a run meets the ticket register; the register itself never opens
+a connection, and a run that never reached the PBX files nothing (it was not diagnosed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from agent.inventory import Site
+from agent.result import RunResult, RunStatus
+from agent.tickets.classify import Classification, classify
+from agent.tickets.register import Outcome, Register, Ticket
+from agent.tickets.sla import Contract, WorkingCalendar
+
+_DAY_NUMBERS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+
+
+@dataclass(frozen=True, slots=True)
+class Filing:
+    """What the register did with one run."""
+
+    classification: Classification | None = None
+    outcome: Outcome | None = None
+    cleared: tuple[Ticket, ...] = field(default_factory=tuple)
+
+
+def contract_for(site: Site) -> Contract:
+    """The site's contract terms (from the inventory) as an SLA ``Contract``."""
+    terms: dict[str, Any] = dict(site.contract_terms)
+    calendar = _calendar(terms.pop("calendar", {}) or {})
+    if "escalation_working_hours" in terms:
+        terms["escalation_working_hours"] = tuple(terms["escalation_working_hours"])
+    return Contract(name=site.contract, calendar=calendar, **terms)
+
+
+def _calendar(raw: dict[str, Any]) -> WorkingCalendar:
+    options: dict[str, Any] = {}
+    if "timezone" in raw:
+        options["timezone"] = raw["timezone"]
+    if "nation" in raw:
+        options["nation"] = raw["nation"]
+    if "working_days" in raw:
+        options["working_days"] = frozenset(_DAY_NUMBERS[d] for d in raw["working_days"])
+    if "start" in raw:
+        options["day_start"] = time.fromisoformat(raw["start"])
+    if "end" in raw:
+        options["day_end"] = time.fromisoformat(raw["end"])
+    if "extra_holidays" in raw:
+        options["extra_holidays"] = frozenset(date.fromisoformat(str(d))
+                                              for d in raw["extra_holidays"])
+    return WorkingCalendar(**options)
+
+
+def file_run(register: Register, site: Site, result: RunResult,
+             now: datetime | None = None) -> Filing:
+    moment = now or result.finished_at or datetime.now(UTC)
+    if result.status is RunStatus.PASSED:
+        cleared = register.record_all_clear(site_id=site.id, run_id=result.run_id, now=moment)
+        return Filing(cleared=tuple(cleared))
+    classification = classify(result)
+    if classification is None:
+        return Filing()
+    outcome = register.record_fault(site_id=site.id, customer=site.title,
+                                    classification=classification,
+                                    contract=contract_for(site), run_id=result.run_id,
+                                    now=moment)
+    return Filing(classification=classification, outcome=outcome)

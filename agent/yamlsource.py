@@ -1,0 +1,120 @@
+"""YAML loading that remembers where every value came from, for ``file:line`` errors.
+
+Inventories, playbooks and scenarios are written by hand; a mistake must be reported at
+its line, not as a traceback. ``load`` composes the node tree (which carries marks) and
+builds plain Python data from it, keeping a map from each key path to its position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from agent.errors import InputError
+
+KeyPath = tuple[str | int, ...]
+
+
+@dataclass(slots=True)
+class Position:
+    line: int  # 1-based
+    column: int  # 1-based
+
+
+@dataclass(slots=True)
+class YamlSource:
+    path: str
+    data: Any
+    positions: dict[KeyPath, Position] = field(default_factory=dict)
+    key_positions: dict[KeyPath, Position] = field(default_factory=dict)
+
+    def where(self, path: KeyPath, *, key: bool = False) -> Position:
+        """Position of a value (or its key), else of the nearest enclosing value."""
+        table = self.key_positions if key else self.positions
+        probe = path
+        while probe:
+            if probe in table:
+                return table[probe]
+            if probe in self.positions:
+                return self.positions[probe]
+            probe = probe[:-1]
+        return self.positions.get((), Position(1, 1))
+
+    def error(self, error_cls: type[InputError], message: str, path: KeyPath, *,
+              key: bool = False) -> InputError:
+        pos = self.where(path, key=key)
+        return error_cls(message, path=self.path, line=pos.line, column=pos.column)
+
+
+def load(path: Path, error_cls: type[InputError] = InputError) -> YamlSource:
+    """Read and parse a YAML file; any failure is ``error_cls`` with file:line:column."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise error_cls(f"cannot read file: {err}", path=str(path)) from None
+    return loads(text, str(path), error_cls)
+
+
+def loads(text: str, name: str, error_cls: type[InputError] = InputError) -> YamlSource:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is None:
+            raise error_cls("the file is empty", path=name, line=1, column=1)
+        data = yaml.SafeLoader("").construct_document(node)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        problem = err.problem or err.context or "invalid YAML"
+        if mark is None:
+            raise error_cls(f"invalid YAML: {problem}", path=name) from None
+        raise error_cls(f"invalid YAML: {problem}", path=name, line=mark.line + 1,
+                        column=mark.column + 1) from None
+    except yaml.YAMLError as err:
+        raise error_cls(f"invalid YAML: {err}", path=name) from None
+    source = YamlSource(path=name, data=data)
+    _record(node, (), source)
+    return source
+
+
+def _record(node: yaml.Node, path: KeyPath, source: YamlSource) -> None:
+    source.positions[path] = Position(node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            child = (*path, key)
+            source.key_positions[child] = Position(key_node.start_mark.line + 1,
+                                                   key_node.start_mark.column + 1)
+            _record(value_node, child, source)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record(item, (*path, index), source)
+
+
+def validate(source: YamlSource, schema: dict[str, Any],
+             error_cls: type[InputError] = InputError) -> None:
+    """Check data against a JSON Schema; the first error (in file order) is raised."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = list(validator.iter_errors(source.data))
+    if not errors:
+        return
+    located = [(_locate(source, err), err) for err in errors]
+    (pos, message), _ = min(located, key=lambda item: (item[0][0].line, item[0][0].column))
+    raise error_cls(message, path=source.path, line=pos.line, column=pos.column)
+
+
+def _locate(source: YamlSource, err: Any) -> tuple[Position, str]:
+    path: KeyPath = tuple(err.absolute_path)
+    where = ".".join(str(p) for p in path) or "top level"
+    if err.validator == "additionalProperties":
+        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+        allowed = ", ".join(sorted(err.schema.get("properties", {})))
+        key = extra[0] if extra else ""
+        return (source.where((*path, key), key=True),
+                f"unknown key {key!r} in {where} (allowed: {allowed})")
+    if err.validator == "required":
+        return source.where(path), f"{where}: {err.message}"
+    return source.where(path), f"{where}: {err.message}"

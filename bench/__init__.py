@@ -1,0 +1,1 @@
+"""pbxdiag benchmarks: ratios against baselines measured in the same run."""

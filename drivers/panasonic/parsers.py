@@ -1,0 +1,196 @@
+"""Pure parsers from Panasonic console text (docs/dialects/panasonic.md) to the model.
+
+Each returns ``(items, bad_lines)``: a line that does not fit is reported with its number,
+never silently dropped or half-read. An explicit "nothing here" reply (``NO ALARM``,
+``NO ERROR LOG``) is an empty list with no bad lines — distinct from unparseable text.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from drivers.model import (
+    Alarm,
+    AlarmLevel,
+    Card,
+    CardStatus,
+    Extension,
+    ExtensionState,
+    Location,
+    OperatingMode,
+    SystemInfo,
+    Trunk,
+    TrunkKind,
+    TrunkState,
+)
+
+BadLines = list[tuple[int, str]]
+
+ERROR_LOG_LINE = re.compile(
+    r"^(?P<date>\d\d/\d\d/\d\d) (?P<time>\d\d:\d\d) {4}(?P<level>MJ|MN) ALM "
+    r"#(?P<code>\d{3}) (?P<fixed>\d\d) (?P<sub>\d{5}|[0-9*]{8}) (?P<message>.{0,36})$"
+)
+_VERSION_LINE = re.compile(r"^(?P<file>P[A-Z]*MPR) Software File Version (?P<version>\S+)$")
+_CARD_LINE = re.compile(
+    r"^\s*(?P<cab>\d)\s+(?P<slot>\d\d)\s+(?P<type>\S+)\s+(?P<model>\S+)\s+(?P<fw>\S+)"
+    r"\s+(?P<status>INS|OUS|FLT)\s*$"
+)
+_CO_LINE = re.compile(
+    r"^\s*(?P<co>\d+)\s+(?P<cab>\d)\s+(?P<slot>\d\d)\s+(?P<port>\d\d)\s+"
+    r"(?P<kind>LCOT|BRI|PRI|SIP)\s+(?P<status>INS|OUS|FLT)\s*$"
+)
+_EXT_LINE = re.compile(
+    r"^(?P<ext>\d+)\s+(?P<cab>\d)\s+(?P<slot>\d\d)\s+(?P<port>\d\d)\s+(?P<type>[A-Z]+)\s"
+    r"(?P<name>.*?)\s+(?P<status>IDLE|BUSY|OUS|FLT|NC)\s*$"
+)
+_KEY_VALUE = re.compile(r"^(?P<key>[A-Z][A-Za-z ]*?)\s*:\s*(?P<value>.*?)\s*$")
+
+_CARD_STATUS = {"INS": CardStatus.IN_SERVICE, "OUS": CardStatus.OUT_OF_SERVICE,
+                "FLT": CardStatus.FAULT}
+_TRUNK_STATUS = {"INS": TrunkState.IN_SERVICE, "OUS": TrunkState.OUT_OF_SERVICE,
+                 "FLT": TrunkState.FAULT}
+_TRUNK_KIND = {"LCOT": TrunkKind.ANALOGUE, "BRI": TrunkKind.BRI, "PRI": TrunkKind.PRI,
+               "SIP": TrunkKind.SIP}
+_EXT_STATUS = {"IDLE": ExtensionState.IDLE, "BUSY": ExtensionState.BUSY,
+               "OUS": ExtensionState.OUT_OF_SERVICE, "FLT": ExtensionState.FAULT,
+               "NC": ExtensionState.NOT_CONNECTED}
+
+
+def _content_lines(text: str) -> list[tuple[int, str]]:
+    return [(n, line.rstrip()) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+
+
+def location_from_sub_code(sub: str) -> Location | None:
+    """``XYYZZ`` (cabinet, slot, port; 00 = not applicable). KX-NS's 8-digit
+    ``BBWXYYZZ`` keeps its last five digits; a ``*`` virtual slot has no location."""
+    tail = sub[-5:]
+    if not tail.isdigit():
+        return None
+    cabinet, slot, port = int(tail[0]), int(tail[1:3]), int(tail[3:5])
+    return Location(cabinet=cabinet, slot=slot, port=port or None)
+
+
+def parse_error_line(line: str) -> Alarm | None:
+    match = ERROR_LOG_LINE.match(line.rstrip())
+    if match is None:
+        return None
+    try:
+        seen = datetime.strptime(f"{match['date']} {match['time']}", "%d/%m/%y %H:%M")
+    except ValueError:
+        return None
+    return Alarm(
+        level=AlarmLevel.MAJOR if match["level"] == "MJ" else AlarmLevel.MINOR,
+        code=match["code"],
+        sub_code=match["sub"],
+        location=location_from_sub_code(match["sub"]),
+        message=match["message"].rstrip(),
+        first_seen=seen,
+        raw=line.rstrip(),
+    )
+
+
+def parse_error_log(text: str, *, empty_marker: str = "NO ERROR LOG") -> tuple[list[Alarm],
+                                                                            BadLines]:
+    entries: list[Alarm] = []
+    bad: BadLines = []
+    for number, line in _content_lines(text):
+        if line.strip() == empty_marker:
+            continue
+        entry = parse_error_line(line)
+        if entry is None:
+            bad.append((number, line))
+        else:
+            entries.append(entry)
+    return entries, bad
+
+
+def parse_alarms(text: str) -> tuple[list[Alarm], BadLines]:
+    return parse_error_log(text, empty_marker="NO ALARM")
+
+
+def parse_version(text: str) -> tuple[SystemInfo | None, BadLines]:
+    model = version = None
+    bad: BadLines = []
+    for number, line in _content_lines(text):
+        kv = _KEY_VALUE.match(line)
+        ver = _VERSION_LINE.match(line.strip())
+        if ver:
+            version = line.strip()
+        elif kv and kv["key"] == "System Model":
+            model = kv["value"]
+        else:
+            bad.append((number, line))
+    if model is None or version is None:
+        return None, bad or [(0, "missing System Model or version line")]
+    return SystemInfo(vendor="panasonic", model=model, software_version=version,
+                      raw=text.strip()), bad
+
+
+def _table(text: str, header: str) -> tuple[list[tuple[int, str]], BadLines]:
+    lines = _content_lines(text)
+    if lines and lines[0][1].split() == header.split():
+        return lines[1:], []
+    return lines, [(0, f"missing header {header!r}")]
+
+
+def parse_cards(text: str) -> tuple[list[Card], BadLines]:
+    rows, bad = _table(text, "CAB SLT CARD MODEL FIRMWARE STATUS")
+    cards: list[Card] = []
+    for number, line in rows:
+        match = _CARD_LINE.match(line)
+        if match is None:
+            bad.append((number, line))
+            continue
+        cards.append(Card(
+            location=Location(int(match["cab"]), int(match["slot"])),
+            type=match["type"], model_number=match["model"], firmware=match["fw"],
+            status=_CARD_STATUS[match["status"]], raw=line))
+    return cards, bad
+
+
+def parse_trunks(text: str) -> tuple[list[Trunk], BadLines]:
+    rows, bad = _table(text, "CO CAB SLT PRT KIND STATUS")
+    trunks: list[Trunk] = []
+    for number, line in rows:
+        match = _CO_LINE.match(line)
+        if match is None:
+            bad.append((number, line))
+            continue
+        trunks.append(Trunk(
+            number=int(match["co"]),
+            location=Location(int(match["cab"]), int(match["slot"]), int(match["port"])),
+            kind=_TRUNK_KIND[match["kind"]], state=_TRUNK_STATUS[match["status"]],
+            busied_out=match["status"] == "OUS", raw=line))
+    return trunks, bad
+
+
+def parse_extensions(text: str) -> tuple[list[Extension], BadLines]:
+    rows, bad = _table(text, "EXT CAB SLT PRT TYPE NAME STATUS")
+    extensions: list[Extension] = []
+    for number, line in rows:
+        match = _EXT_LINE.match(line)
+        if match is None:
+            bad.append((number, line))
+            continue
+        extensions.append(Extension(
+            number=match["ext"], name=match["name"].strip(),
+            location=Location(int(match["cab"]), int(match["slot"]), int(match["port"])),
+            type=match["type"], state=_EXT_STATUS[match["status"]], raw=line))
+    return extensions, bad
+
+
+def parse_mode(text: str) -> tuple[OperatingMode | None, BadLines]:
+    values: dict[str, str] = {}
+    bad: BadLines = []
+    for number, line in _content_lines(text):
+        kv = _KEY_VALUE.match(line)
+        if kv is None:
+            bad.append((number, line))
+        else:
+            values[kv["key"]] = kv["value"]
+    mode, switching = values.get("TIME SERVICE"), values.get("SWITCHING")
+    if mode is None or switching not in ("AUTO", "MANUAL"):
+        return None, bad or [(0, "missing TIME SERVICE or SWITCHING")]
+    return OperatingMode(mode=mode.lower(), automatic=switching == "AUTO",
+                         raw=text.strip()), bad
