@@ -7,6 +7,7 @@ and never knows about playbooks, tickets or which line carries the bytes.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from drivers.model import Alarm, Card, Extension, OperatingMode, SystemInfo, Trunk
@@ -14,6 +15,32 @@ from drivers.model import Alarm, Card, Extension, OperatingMode, SystemInfo, Tru
 if TYPE_CHECKING:
     from agent.console import Console, ConsoleDialect
     from agent.transports.base import Credentials
+
+@dataclass(frozen=True, slots=True)
+class SettingSpec:
+    """A vendor-neutral programmable setting; drivers map each to their own program."""
+
+    key: str
+    description: str
+    target: str | None = None  # what the setting is addressed by ("extension", "trunk")
+    write_only: bool = False  # never read back (a PIN): read_setting returns None
+    values: tuple[str, ...] = ()  # the closed set of values, when there is one
+
+
+SETTINGS: dict[str, SettingSpec] = {spec.key: spec for spec in (
+    SettingSpec("extension_name", "name shown for an extension", target="extension"),
+    SettingSpec("extension_pin", "an extension's PIN (write-only)", target="extension",
+                write_only=True),
+    SettingSpec("time_service_mode", "time service mode",
+                values=("day", "night", "lunch", "break", "holiday")),
+    SettingSpec("time_service_switching", "how time service changes",
+                values=("auto", "manual")),
+    SettingSpec("clock", "system date and time, ISO 8601 without zone (PBX local time)"),
+    SettingSpec("trunk_state", "a CO line in service or busied out", target="trunk",
+                values=("in_service", "busied_out")),
+    SettingSpec("extension_forward", "call forwarding destination, or 'none'",
+                target="extension"),
+)}
 
 GETTERS: tuple[str, ...] = (
     "system_info",
@@ -64,6 +91,20 @@ class Driver(ABC):
 
     @abstractmethod
     def operating_mode(self) -> OperatingMode: ...
+
+    # --- programming (issue 5 completes these per vendor) ------------------------------
+
+    def read_setting(self, key: str, target: str | None = None) -> str | None:
+        """Current value of a setting in ``SETTINGS`` (None for a write-only one)."""
+        raise NotImplementedError(f"{self.vendor} driver cannot read {key!r} yet")
+
+    def write_setting(self, key: str, value: str, target: str | None = None) -> None:
+        """Program a setting; a refused or locked write raises and changes nothing."""
+        raise NotImplementedError(f"{self.vendor} driver cannot write {key!r} yet")
+
+    def backup(self) -> str:
+        """All programming data as stable, diffable text (one setting per line)."""
+        raise NotImplementedError(f"{self.vendor} driver cannot back up yet")
 
     def get(self, getter: str) -> Any:
         """Call a getter by its contract name (what playbooks name in ``get:``)."""
