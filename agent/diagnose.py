@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.inventory import Site
-from agent.playbook import Playbook
+from agent.playbook import Playbook, RunOptions
 from agent.result import RunResult
 from agent.runner import RunFiles, run_site
 from agent.tickets import Register
 from agent.tickets.filing import Filing, file_run
+from agent.tickets.notify import FlushReport, NotificationSettings, flush_outbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,11 +20,22 @@ class Diagnosis:
     result: RunResult
     files: RunFiles
     filing: Filing
+    notified: FlushReport | None = None
 
 
 def diagnose(site: Site, playbook: Playbook, *, output_dir: Path, db_path: Path,
-             extra_vars: dict[str, object] | None = None) -> Diagnosis:
-    result, files = run_site(site, playbook, output_dir=output_dir, extra_vars=extra_vars)
+             extra_vars: dict[str, object] | None = None,
+             options: RunOptions | None = None,
+             notifications: NotificationSettings | None = None) -> Diagnosis:
+    """Run, file, and send what the filing queued (when notifications are configured).
+
+    ``options`` default to a read-only run (changes only shown). Sending happens after the
+    ticket change is committed; what cannot be sent now stays in the outbox for
+    ``pbxdiag tickets outbox flush`` — a run never fails because a mail server is down.
+    """
+    result, files = run_site(site, playbook, output_dir=output_dir, extra_vars=extra_vars,
+                             options=options)
     with Register(db_path) as register:
         filing = file_run(register, site, result)
-    return Diagnosis(site=site, result=result, files=files, filing=filing)
+        notified = flush_outbox(register, notifications) if notifications else None
+    return Diagnosis(site=site, result=result, files=files, filing=filing, notified=notified)

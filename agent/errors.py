@@ -112,3 +112,22 @@ class ParseError(PbxdiagError):
 
 class DriverNotFound(InputError):
     """No driver is registered under the vendor name the inventory gives."""
+
+
+# --- modem result codes (appended for the modem line) --------------------------------
+
+
+class LineBusy(ConnectFailed):
+    """The modem dialled and heard the busy tone (``BUSY``, result code 7)."""
+
+
+class NoAnswer(ConnectFailed):
+    """The far end rang but never answered (``NO ANSWER``, result code 8)."""
+
+
+class NoDialTone(ConnectFailed):
+    """Our own line gave no dial tone (``NO DIALTONE``, result code 6): check the socket."""
+
+
+class NoCarrier(ConnectFailed):
+    """The call was answered (or timed out) without a carrier (``NO CARRIER``, code 3)."""

@@ -68,6 +68,64 @@ _SITE = {
         "timeout": {"type": "number", "exclusiveMinimum": 0},
     },
 }
+_ENV_NAME = {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"}
+_ADDRESSES = {"type": "array", "minItems": 1,
+              "items": {"type": "string", "pattern": r"^[^@\s<>]+@[^@\s<>]+$"}}
+_ESCALATE_TO = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"account_manager": _ADDRESSES, "technical_director": _ADDRESSES},
+}
+_NOTIFICATIONS = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "email": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["host", "from", "to"],
+            "properties": {
+                "host": _NAME,
+                "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+                "starttls": {"type": "boolean"},
+                "ssl": {"type": "boolean"},
+                "username": _NAME,
+                "password_env": _ENV_NAME,
+                "password_file": _NAME,
+                "ca_file": _NAME,
+                "from": {"type": "string", "pattern": r"@"},
+                "to": _ADDRESSES,
+                "timeout": {"type": "number", "exclusiveMinimum": 0},
+            },
+        },
+        "webhook": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["url"],
+            "properties": {
+                "url": {"type": "string", "pattern": r"^https?://"},
+                "secret_env": _ENV_NAME,
+                "secret_file": _NAME,
+                "timeout": {"type": "number", "exclusiveMinimum": 0},
+            },
+        },
+        "escalate_to": _ESCALATE_TO,
+        "contracts": {"type": "object", "additionalProperties": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"to": _ADDRESSES, "escalate_to": _ESCALATE_TO},
+        }},
+        "retry": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "first_delay_minutes": {"type": "number", "exclusiveMinimum": 0},
+                "max_delay_minutes": {"type": "number", "exclusiveMinimum": 0},
+                "max_attempts": {"type": "integer", "minimum": 1},
+            },
+        },
+    },
+}
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "pbxdiag inventory",
@@ -77,6 +135,8 @@ SCHEMA: dict[str, Any] = {
     "properties": {
         "contracts": {"type": "object", "additionalProperties": _CONTRACT},
         "sites": {"type": "object", "minProperties": 1, "additionalProperties": _SITE},
+        # Where ticket notifications go (agent/tickets/notify.py reads it; docs/tickets.md).
+        "notifications": _NOTIFICATIONS,
     },
 }
 
@@ -130,6 +190,8 @@ class Site:
 class Inventory:
     path: Path
     sites: dict[str, Site]
+    #: The validated ``notifications:`` section as written (secrets as references only).
+    notifications: dict[str, Any] = field(default_factory=dict)
 
     def site(self, site_id: str) -> Site:
         try:
@@ -146,7 +208,27 @@ def load_inventory(path: Path) -> Inventory:
     contracts: dict[str, dict[str, Any]] = source.data.get("contracts") or {}
     sites = {site_id: _site(source, site_id, raw, contracts, path.parent)
              for site_id, raw in source.data["sites"].items()}
-    return Inventory(path=path, sites=sites)
+    notifications = _notifications(source, contracts)
+    return Inventory(path=path, sites=sites, notifications=notifications)
+
+
+def _notifications(source: yamlsource.YamlSource,
+                   contracts: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Checks the schema cannot say: one secret source each, known contract names."""
+    raw: dict[str, Any] = source.data.get("notifications") or {}
+    pairs = (("email", "password_env", "password_file"), ("webhook", "secret_env", "secret_file"))
+    for section, env_key, file_key in pairs:
+        if env_key in raw.get(section, {}) and file_key in raw.get(section, {}):
+            raise source.error(InventoryError, f"give {env_key} or {file_key}, not both",
+                               ("notifications", section))
+    if raw.get("email", {}).get("ssl") and raw.get("email", {}).get("starttls"):
+        raise source.error(InventoryError, "give ssl (implicit TLS) or starttls, not both",
+                           ("notifications", "email"))
+    for name in raw.get("contracts", {}):
+        if name not in contracts and name != "standard":
+            raise source.error(InventoryError, f"notifications name unknown contract {name!r}",
+                               ("notifications", "contracts", name), key=True)
+    return dict(raw)
 
 
 def _site(source: yamlsource.YamlSource, site_id: str, raw: dict[str, Any],

@@ -49,6 +49,18 @@ class StepResult:
     on_failure: FailureHint | None = None
     started_at: datetime | None = None
     duration_s: float = 0.0
+    #: The step's action key (get, read, command, set, ask, wait, backup).
+    action: str | None = None
+    #: How many times the action ran: 0 when skipped, >1 with retries or a wait's polls.
+    attempts: int = 0
+    #: A setting change: {"setting", "target", "before", "after"} (a write-only value masked).
+    diff: dict[str, Any] | None = None
+    #: After a failed change: what the PBX held ("before") and what was restored ("after").
+    rollback: dict[str, Any] | None = None
+    #: A raw command's output (secrets redacted).
+    output: str | None = None
+    #: The loop item this result is for (None outside a loop).
+    item: Any = None
 
 
 @dataclass(slots=True)
@@ -75,6 +87,12 @@ class RunResult:
     bytes_out: int = 0
     transcript: str | None = None
     error: str | None = None
+    #: Front-line triage answers (e.g. ``power_cut``, ``surge``): recorded on the ticket.
+    answers: dict[str, Any] = field(default_factory=dict)
+    #: The playbook has programming changes and they were only shown, not made (no --apply).
+    check_mode: bool = False
+    #: A change failed AND its rollback failed: the PBX needs a human before anything else.
+    half_programmed: bool = False
 
     @property
     def failed_steps(self) -> list[StepResult]:

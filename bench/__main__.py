@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agent import logsetup
-from bench import parsers_bench, ssh_roundtrips
+from bench import fleet, parsers_bench, ssh_roundtrips
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
@@ -25,6 +25,7 @@ Benchmark = Callable[[], list[dict[str, object]]]
 BENCHMARKS: list[tuple[str, Benchmark]] = [
     ("SSH command round trips", ssh_roundtrips.run),
     ("Parsers", parsers_bench.run),
+    ("Fleet", fleet.run),
 ]
 
 

@@ -37,7 +37,7 @@ def pbxdiag_session(host: str, port: int, known_hosts: Path) -> None:
         driver = PanasonicDriver(Console(transport, PanasonicDriver.dialect))
         driver.open_session(transport.credentials)
         for command in COMMANDS:
-            driver.run(command)
+            driver.run_command(command)
         driver.close_session()
     finally:
         transport.close()

@@ -8,9 +8,18 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from drivers.model import Alarm, Card, Extension, OperatingMode, SystemInfo, Trunk
+from drivers.model import (
+    Alarm,
+    CallRecord,
+    Card,
+    Extension,
+    OperatingMode,
+    SystemInfo,
+    Trunk,
+)
 
 if TYPE_CHECKING:
     from agent.console import Console, ConsoleDialect
@@ -50,7 +59,10 @@ GETTERS: tuple[str, ...] = (
     "trunks",
     "extensions",
     "operating_mode",
+    "call_records",
 )
+#: Getters that accept ``since`` (a datetime): only what is new crosses a slow line.
+SINCE_GETTERS: frozenset[str] = frozenset({"error_log", "call_records"})
 
 
 class Driver(ABC):
@@ -78,7 +90,7 @@ class Driver(ABC):
     def alarms(self) -> list[Alarm]: ...
 
     @abstractmethod
-    def error_log(self) -> list[Alarm]: ...
+    def error_log(self, since: datetime | None = None) -> list[Alarm]: ...
 
     @abstractmethod
     def cards(self) -> list[Card]: ...
@@ -91,6 +103,13 @@ class Driver(ABC):
 
     @abstractmethod
     def operating_mode(self) -> OperatingMode: ...
+
+    @abstractmethod
+    def call_records(self, since: datetime | None = None) -> list[CallRecord]: ...
+
+    @abstractmethod
+    def run_command(self, command: str) -> str:
+        """A raw console command (playbook ``command`` steps); error replies raise."""
 
     # --- programming (issue 5 completes these per vendor) ------------------------------
 
@@ -106,8 +125,10 @@ class Driver(ABC):
         """All programming data as stable, diffable text (one setting per line)."""
         raise NotImplementedError(f"{self.vendor} driver cannot back up yet")
 
-    def get(self, getter: str) -> Any:
+    def get(self, getter: str, **params: Any) -> Any:
         """Call a getter by its contract name (what playbooks name in ``get:``)."""
         if getter not in GETTERS:
             raise KeyError(getter)
-        return getattr(self, getter)()
+        if params and (getter not in SINCE_GETTERS or set(params) != {"since"}):
+            raise TypeError(f"getter {getter!r} takes no parameters {sorted(params)}")
+        return getattr(self, getter)(**params)

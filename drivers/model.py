@@ -121,6 +121,31 @@ class OperatingMode:
     raw: str = ""
 
 
+class CallDirection(StrEnum):
+    INCOMING = "incoming"
+    OUTGOING = "outgoing"
+    INTERCOM = "intercom"
+    OTHER = "other"  # LOG IN / LOG OUT and the like
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One SMDR record; ``ended_at`` is None where the PBX printed ``**`` (clock changed)."""
+
+    ended_at: datetime | None
+    extension: str
+    trunk: str
+    direction: CallDirection
+    dialled: str  # what the PBX printed, symbols kept (P pause, F flash, . secret, X privacy)
+    caller_id: str
+    ddi: str
+    ring_s: int | None
+    duration_s: int | None
+    account_code: str
+    condition: str  # TR FW D0 NA RC AN RM..., blank on the final record of a call
+    raw: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class ParseReport:
     """A partial parse: the lines a parser could not read are reported, never dropped."""

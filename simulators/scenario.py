@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,11 +19,21 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from agent.errors import ScenarioError
-from simulators.state import (
+from simulators.faults import FAULTS
+from simulators.models import (
     CARD_TYPES,
     CO_KINDS,
+    EVENTS,
     EXTENSION_TYPES,
-    FAULTS,
+    MODELS,
+    PANASONIC,
+    TOSHIBA,
+    model_profile,
+    version_problem,
+)
+from simulators.smdr import CallGenerator
+from simulators.state import Card as CardRecord
+from simulators.state import (
     CoLine,
     Extension,
     Level,
@@ -33,15 +43,29 @@ from simulators.state import (
     Status,
     SystemIdentity,
 )
-from simulators.state import Card as CardRecord
+from simulators.toshiba.alarms import canonical_code, sub_code_of
+from simulators.toshiba.words import MODES, STATION_TYPES, TRUNK_KINDS
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
-VENDORS = {"panasonic": "Panasonic", "toshiba": "Toshiba"}
+VENDORS = {"panasonic": PANASONIC, "toshiba": TOSHIBA}
 PANASONIC_MODEL = re.compile(r"KX-[A-Z0-9]+")
 DURATION = re.compile(r"(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?")
 INT_TAG = "tag:yaml.org,2002:int"
 BOOL_TAG = "tag:yaml.org,2002:bool"
 TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+TOP_KEYS = {"base", "site", "description", "clock", "time_service", "cards", "extensions",
+            "co_lines", "error_log", "faults", "smdr"}
+
+CallHistory = Callable[[PbxState], None]
+
+
+@dataclass(slots=True)
+class _Site:
+    """A scenario before its faults: the PBX, the faults to inject, the calls to make."""
+
+    pbx: PbxState
+    faults: list[Callable[[PbxState], None]] = field(default_factory=list)
+    make_calls: CallHistory | None = None
 
 
 def scenario_names() -> list[str]:
@@ -64,16 +88,24 @@ def load_scenario(name_or_path: str | Path, *,
                   host_clock: Callable[[], datetime] = datetime.now) -> PbxState:
     """Build the PBX a scenario file describes, faults injected, ready to serve."""
     path = resolve_scenario(name_or_path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"cannot read scenario: {exc}", path=str(path)) from None
-    return parse_scenario(text, path=str(path), host_clock=host_clock)
+    return parse_scenario(_read(path), path=str(path), host_clock=host_clock)
 
 
 def parse_scenario(text: str, *, path: str = "<scenario>",
                    host_clock: Callable[[], datetime] = datetime.now) -> PbxState:
     """Like ``load_scenario`` for text already in hand (tests, generated scenarios)."""
+    return _Builder(path, host_clock).build(_compose(text, path))
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"cannot read scenario: {exc}", path=str(path)) from None
+
+
+def _compose(text: str, path: str) -> Node:
+    """The YAML node tree (every node keeps its line), or a located error."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -84,7 +116,16 @@ def parse_scenario(text: str, *, path: str = "<scenario>",
         raise ScenarioError(f"not valid YAML: {exc}", path=path) from None
     if root is None:
         raise ScenarioError("the scenario file is empty", path=path, line=1)
-    return _Builder(path, host_clock).build(root)
+    return root
+
+
+def _shifted(host_clock: Callable[[], datetime], to: datetime) -> Callable[[], datetime]:
+    """A clock that reads ``to`` now and runs on at the host clock's pace."""
+    start = host_clock()
+
+    def clock() -> datetime:
+        return to + (host_clock() - start)
+    return clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +143,13 @@ def _line(node: Node) -> int:
 class _Builder:
     """Walks the composed document; every error names the line of the offending key."""
 
-    def __init__(self, path: str, host_clock: Callable[[], datetime]) -> None:
+    def __init__(self, path: str, host_clock: Callable[[], datetime], *,
+                 chain: frozenset[Path] = frozenset()) -> None:
         self.path = path
         self.host_clock = host_clock
+        self.chain = chain | ({Path(path).resolve()} if path != "<scenario>" else set())
         self.constructor = SafeConstructor()
+        self.vendor = PANASONIC
 
     def fail(self, message: str, line: int) -> ScenarioError:
         return ScenarioError(message, path=self.path, line=line)
@@ -194,23 +238,69 @@ class _Builder:
     # --- the document -------------------------------------------------------------------
 
     def build(self, root: Node) -> PbxState:
-        top = self.mapping(_Field(root, 1), "the scenario", {"site", "cards"},
-                           {"description", "clock", "time_service", "extensions",
-                            "co_lines", "error_log", "faults"})
+        """The site, then its call history, then the faults (as they happen now)."""
+        site = self.build_site(root)
+        pbx = site.pbx
+        with pbx.batch():
+            if site.make_calls is not None:
+                site.make_calls(pbx)
+            for inject in site.faults:
+                inject(pbx)
+            pbx.add_smdr_history([])  # time order, numbered afresh, power-cut gaps emptied
+        return pbx
+
+    def build_site(self, root: Node) -> _Site:
+        """The PBX as it was before the faults; the faults and call history still to make."""
+        top = self.mapping(_Field(root, 1), "the scenario", set(), TOP_KEYS)
         if "description" in top:
             self.string(top["description"], "description", allow_empty=True)
-        pbx = PbxState(self.site(top["site"]), host_clock=self.host_clock)
+        clock = self.timestamp(top["clock"], "clock") if "clock" in top else None
+        if "base" in top:
+            site = self.base(top, clock)
+        else:
+            missing = sorted({"site", "cards"} - set(top))
+            if missing:
+                raise self.fail(f"the scenario needs {', '.join(repr(m) for m in missing)}", 1)
+            site = _Site(PbxState(self.site(top["site"]), host_clock=self.host_clock))
+        pbx = site.pbx
         with pbx.batch():
-            if "clock" in top:
-                pbx.set_clock(self.timestamp(top["clock"], "clock"))
+            if clock is not None:
+                pbx.set_clock(clock)
             if "time_service" in top:
                 self.time_service(pbx, top["time_service"])
             self.each(top, "cards", "card", pbx, self.card)
             self.each(top, "extensions", "extension", pbx, self.extension)
             self.each(top, "co_lines", "CO line", pbx, self.co_line)
             self.error_log(pbx, top.get("error_log"))
-            self.each(top, "faults", "fault", pbx, self.fault)
-        return pbx
+        if "faults" in top:
+            site.faults += [self.fault(item) for item in self.sequence(top["faults"], "faults")]
+        if "smdr" in top:
+            site.make_calls = self.smdr(top["smdr"])
+        return site
+
+    def base(self, top: dict[str, _Field], clock: datetime | None) -> _Site:
+        """Build the scenario this one extends; its own errors name its own file and line."""
+        f = top["base"]
+        if "site" in top:
+            raise self.fail("a scenario with a 'base' takes its site from the base",
+                            top["site"].line)
+        name = self.string(f, "base")
+        here = Path(self.path).parent
+        path = (here / name if "/" in name or name.endswith((".yaml", ".yml"))
+                else resolve_scenario(name)).resolve()
+        if path in self.chain:
+            raise self.fail(f"base scenarios form a loop through {path.name}", f.line)
+        host_clock = self.host_clock
+        if clock is not None:  # build the base as if it were this scenario's time
+            host_clock = _shifted(self.host_clock, clock)
+        builder = _Builder(str(path), host_clock, chain=self.chain | {path})
+        site = builder.build_site(_compose(_read(path), str(path)))
+        self.vendor = builder.vendor
+        return site
+
+    @property
+    def toshiba(self) -> bool:
+        return self.vendor == TOSHIBA
 
     def each(self, top: dict[str, _Field], key: str, what: str, pbx: PbxState,
              build_one: Callable[[PbxState, _Field], None]) -> None:
@@ -225,90 +315,142 @@ class _Builder:
     def site(self, f: _Field) -> SystemIdentity:
         m = self.mapping(f, "site", {"vendor", "model", "software_version"}, {"name"})
         vendor = self.choice(m["vendor"], "vendor", {v.upper() for v in VENDORS}).lower()
-        model = self.string(m["model"], "model", max_len=20)
+        self.vendor = VENDORS[vendor]
+        model = self.string(m["model"], "model", max_len=20).upper()
         if vendor == "panasonic" and not PANASONIC_MODEL.fullmatch(model):
             raise self.fail("a Panasonic model looks like KX-TDE200", m["model"].line)
+        profile = model_profile(self.vendor, model)
+        if profile is None:
+            known = sorted(p.model for p in MODELS.values() if p.vendor == self.vendor)
+            raise self.fail(f"unknown {self.vendor} model {model!r} (known: {', '.join(known)})",
+                            m["model"].line)
         name = self.string(m["name"], "name") if "name" in m else ""
         version = self.string(m["software_version"], "software_version", max_len=60)
-        return SystemIdentity(VENDORS[vendor], model, version, site_name=name)
+        problem = version_problem(profile, version)
+        if problem is not None:
+            raise self.fail(problem, m["software_version"].line)
+        return SystemIdentity(self.vendor, model, version, site_name=name)
 
     def time_service(self, pbx: PbxState, f: _Field) -> None:
         m = self.mapping(f, "time_service", {"mode"}, {"switching"})
-        mode = Mode(self.choice(m["mode"], "mode", {x.value for x in Mode}))
+        if self.toshiba:
+            mode = MODES[self.choice(m["mode"], "mode", set(MODES))]
+        else:
+            mode = Mode(self.choice(m["mode"], "mode", {x.value for x in Mode}))
         switching = (self.choice(m["switching"], "switching", {"AUTO", "MANUAL"})
                      if "switching" in m else "AUTO")
         pbx.set_time_service(mode, automatic=switching == "AUTO")
 
     def card(self, pbx: PbxState, f: _Field) -> None:
-        m = self.mapping(f, "card", {"slot", "type", "model", "firmware"},
-                         {"cabinet", "status"})
+        m = self.mapping(f, "card", {"slot", "type", "firmware"},
+                         {"cabinet", "status", "model"})
         status = self.choice(m["status"], "status", {"INS", "OUS"}) if "status" in m else "INS"
         card_type = self.string(m["type"], "type", max_len=8).upper()
-        if card_type not in CARD_TYPES:
+        known = [name for name, kind in CARD_TYPES.items() if kind.vendor == self.vendor]
+        if card_type not in known:
             raise self.fail(f"unknown card type {card_type!r}"
-                            f" (known: {', '.join(CARD_TYPES)})", m["type"].line)
+                            f" (known: {', '.join(known)})", m["type"].line)
+        if "model" in m:
+            model = self.string(m["model"], "model", max_len=12)
+        elif self.toshiba:
+            model = card_type
+        else:
+            raise self.fail("card needs 'model'", f.line)
         pbx.add_card(CardRecord(
-            cabinet=self.integer(m["cabinet"], "cabinet", 1, 4) if "cabinet" in m else 1,
+            cabinet=self.integer(m["cabinet"], "cabinet", 1, 7) if "cabinet" in m else 1,
             slot=self.integer(m["slot"], "slot", 0, 99),
             card_type=card_type,
-            model_number=self.string(m["model"], "model", max_len=12),
+            model_number=model,
             firmware=self.string(m["firmware"], "firmware", max_len=8),
             busied_out=status == Status.OUS,
         ))
 
     def port_fields(self, m: dict[str, _Field]) -> tuple[int, int, int]:
         """Cabinet (default 1), slot and port of an extension or CO line."""
-        return (self.integer(m["cabinet"], "cabinet", 1, 4) if "cabinet" in m else 1,
+        return (self.integer(m["cabinet"], "cabinet", 1, 7) if "cabinet" in m else 1,
                 self.integer(m["slot"], "slot", 0, 99),
                 self.integer(m["port"], "port", 1, 99))
 
     def extension(self, pbx: PbxState, f: _Field) -> None:
         m = self.mapping(f, "extension", {"number", "slot", "port", "type"},
-                         {"cabinet", "name", "status"})
-        number = self.string(m["number"], "number", max_len=5)
-        if not number.isdigit():
-            raise self.fail("an extension number is digits only", m["number"].line)
+                         {"cabinet", "name", "status", "pin", "forward_to", "phantoms"})
+        number = self.digits(m["number"], "number", 5)
         status = (self.choice(m["status"], "status", {"IDLE", "BUSY", "NC", "OUS"})
                   if "status" in m else "IDLE")
         name = self.string(m["name"], "name", max_len=16, allow_empty=True) if "name" in m else ""
         cabinet, slot, port = self.port_fields(m)
-        ext_type = self.choice(m["type"], "type", EXTENSION_TYPES)
+        if self.toshiba:
+            ext_type = STATION_TYPES[self.choice(m["type"], "type", set(STATION_TYPES))]
+        else:
+            ext_type = self.choice(m["type"], "type", EXTENSION_TYPES)
         pbx.add_extension(Extension(
             number=number, name=name, cabinet=cabinet, slot=slot, port=port, ext_type=ext_type,
             activity="IDLE" if status == "OUS" else status, busied_out=status == "OUS",
+            pin=self.digits(m["pin"], "pin", 10) if "pin" in m else "",
+            forward_to=self.digits(m["forward_to"], "forward_to", 24) if "forward_to" in m
+            else "",
+            phantoms=self.phantoms(m["phantoms"]) if "phantoms" in m else (),
         ))
 
+    def digits(self, f: _Field, what: str, max_len: int) -> str:
+        """Digits as written (a YAML int or string): ``0201`` keeps its leading zero."""
+        text = self.string(f, what, max_len=max_len)
+        if not text.isdigit():
+            raise self.fail(f"{what} is digits only" if what != "number"
+                            else "an extension number is digits only", f.line)
+        return text
+
+    def phantoms(self, f: _Field) -> tuple[str, ...]:
+        if not self.toshiba:
+            raise self.fail("phantom DNs (PhDN) are a Toshiba feature", f.line)
+        return tuple(self.digits(item, "phantom DN", 5) for item in self.sequence(f, "phantoms"))
+
     def co_line(self, pbx: PbxState, f: _Field) -> None:
-        m = self.mapping(f, "CO line", {"number", "slot", "port", "kind"},
-                         {"cabinet", "status"})
+        m = self.mapping(f, "CO line", {"number", "slot", "port"}, {"cabinet", "status", "kind"})
         status = self.choice(m["status"], "status", {"INS", "OUS"}) if "status" in m else "INS"
         cabinet, slot, port = self.port_fields(m)
+        kind = self.line_kind(pbx, m, cabinet, slot)
         pbx.add_co_line(CoLine(
             number=self.integer(m["number"], "number", 1, 999),
-            cabinet=cabinet, slot=slot, port=port,
-            kind=self.choice(m["kind"], "kind", CO_KINDS),
+            cabinet=cabinet, slot=slot, port=port, kind=kind,
             busied_out=status == Status.OUS,
         ))
+
+    def line_kind(self, pbx: PbxState, m: dict[str, _Field], cabinet: int, slot: int) -> str:
+        """The kind as written (vendor's words), else the kind the card carries."""
+        if "kind" in m:
+            if self.toshiba:
+                return TRUNK_KINDS[self.choice(m["kind"], "kind", set(TRUNK_KINDS))]
+            return self.choice(m["kind"], "kind", CO_KINDS)
+        try:
+            card = pbx.card(slot, cabinet)
+        except StateError as exc:
+            raise self.fail(f"CO line: {exc}", m["slot"].line) from None
+        return card.kind.kind or "LCOT"
 
     def error_log(self, pbx: PbxState, f: _Field | None) -> None:
         """History lines, inserted oldest first so recovery codes clear what they answer."""
         if f is None:
             return
         now = pbx.now()
-        entries = [self.log_entry(now, item) for item in self.sequence(f, "error_log")]
+        read = self.toshiba_entry if self.toshiba else self.log_entry
+        entries = [read(now, item) for item in self.sequence(f, "error_log")]
         for when, line, kwargs in sorted(entries, key=lambda e: e[0]):
             try:
                 pbx.log_error(when=when, **kwargs)
             except StateError as exc:
                 raise self.fail(f"error_log entry: {exc}", line) from None
 
+    def entry_time(self, now: datetime, f: _Field, m: dict[str, _Field]) -> datetime:
+        if ("at" in m) == ("ago" in m):
+            raise self.fail("an error_log entry needs exactly one of 'at' or 'ago'", f.line)
+        return (self.timestamp(m["at"], "at") if "at" in m
+                else now - self.duration(m["ago"], "ago"))
+
     def log_entry(self, now: datetime, f: _Field) -> tuple[datetime, int, dict[str, Any]]:
         m = self.mapping(f, "error_log entry", {"level", "code", "sub_code", "message"},
                          {"at", "ago", "active"})
-        if ("at" in m) == ("ago" in m):
-            raise self.fail("an error_log entry needs exactly one of 'at' or 'ago'", f.line)
-        when = (self.timestamp(m["at"], "at") if "at" in m
-                else now - self.duration(m["ago"], "ago"))
+        when = self.entry_time(now, f, m)
         sub = self.string(m["sub_code"], "sub_code")
         if not re.fullmatch(r"[1-4]\d{4}", sub):
             raise self.fail("sub_code is XYYZZ: cabinet 1-4, slot, port", m["sub_code"].line)
@@ -320,7 +462,31 @@ class _Builder:
             "active": self.boolean(m["active"], "active") if "active" in m else False,
         }
 
-    def fault(self, pbx: PbxState, f: _Field) -> None:
+    def toshiba_entry(self, now: datetime, f: _Field) -> tuple[datetime, int, dict[str, Any]]:
+        """``{ago|at, code: 2230, equipment: "010300", severity?, active?}``."""
+        m = self.mapping(f, "error_log entry", {"code", "equipment"},
+                         {"at", "ago", "active", "severity"})
+        when = self.entry_time(now, f, m)
+        code = self.integer(m["code"], "code", 1000, 6999)
+        event = canonical_code(code)
+        if event is None:
+            raise self.fail(f"no Toshiba alarm code {code} (see docs/dialects/toshiba.md)",
+                            m["code"].line)
+        sub = sub_code_of(self.string(m["equipment"], "equipment"))
+        if sub is None:
+            raise self.fail("equipment is xxyyzz: cabinet 01-07, slot, circuit",
+                            m["equipment"].line)
+        major = EVENTS[event].major
+        if "severity" in m:
+            major = self.choice(m["severity"], "severity", {"MAJOR", "MINOR"}) == "MAJOR"
+        return when, f.line, {
+            "level": Level.MJ if major else Level.MN, "code": event, "sub": sub,
+            "message": EVENTS[event].message,
+            "active": self.boolean(m["active"], "active") if "active" in m else False,
+        }
+
+    def fault(self, f: _Field) -> Callable[[PbxState], None]:
+        """Check a fault entry now; inject it later (after the site's call history)."""
         if not isinstance(f.node, MappingNode):
             raise self.fail("a fault must be a mapping with a 'kind'", f.line)
         kinds = {k.value: _Field(v, _line(k)) for k, v in f.node.value if k.value == "kind"}
@@ -340,5 +506,25 @@ class _Builder:
                 continue
             default = spec.params[name]
             params[name] = (self.string(value, name) if isinstance(default, str)
-                            else self.integer(value, name, 0, 999))
-        pbx.inject_fault(kind, **params)
+                            else self.integer(value, name, 0, 99999))
+
+        def inject(pbx: PbxState) -> None:
+            try:
+                pbx.inject_fault(kind, **params)
+            except StateError as exc:
+                raise self.fail(f"fault: {exc}", f.line) from None
+        return inject
+
+    def smdr(self, f: _Field) -> CallHistory:
+        """``smdr: {calls: 40, span: 2d, seed: 7}``: call history made by the generator.
+
+        Made last, once every fault is in: a power cut's gap and dead trunks show in it.
+        """
+        m = self.mapping(f, "smdr", {"calls"}, {"span", "seed"})
+        calls = self.integer(m["calls"], "calls", 0, 1500)
+        span = self.duration(m["span"], "span") if "span" in m else timedelta(days=1)
+        seed = self.integer(m["seed"], "seed", 0, 2**31) if "seed" in m else 0
+
+        def make_calls(pbx: PbxState) -> None:
+            CallGenerator(pbx, seed).history(calls, span)
+        return make_calls

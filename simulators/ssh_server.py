@@ -32,7 +32,7 @@ from paramiko.common import (
 )
 from paramiko.server import InteractiveQuery
 
-from simulators.panasonic.console import PanasonicSession
+from simulators.sessions import session_for
 from simulators.state import PbxState
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ SHUTDOWN_TIMEOUT = 5.0
 
 
 class ConsoleSession(Protocol):
-    """What a transport needs from a vendor console session (see ``PanasonicSession``)."""
+    """What a transport needs from a vendor console session (see ``sessions.session_for``)."""
 
     @property
     def closed(self) -> bool: ...
@@ -339,14 +339,15 @@ def start_ssh_server(pbx: PbxState, *, host: str = "127.0.0.1", port: int = 0,
     """Start serving ``pbx`` over SSH; the caller must ``close()`` the endpoint."""
     host_key = load_or_create_host_key(host_key_path)
 
-    def panasonic(send: Callable[[bytes], None]) -> ConsoleSession:
-        return PanasonicSession(pbx, login_required=False, send=send)
+    def vendor_dialect(send: Callable[[bytes], None]) -> ConsoleSession:
+        return session_for(pbx, login_required=False, send=send, username=username,
+                           password=password)
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.create_server((host, port), family=family, backlog=64)
     listener.setblocking(False)  # accept() only after select(): never blocks the loop
     try:
-        return SshEndpoint(listener, host_key, session_factory or panasonic, username,
+        return SshEndpoint(listener, host_key, session_factory or vendor_dialect, username,
                            password)
     except BaseException:
         listener.close()

@@ -1,20 +1,36 @@
-"""One PBX's state, shared by every console session of a simulator.
+"""One PBX's state, shared by every console session and line of a simulator.
 
 Vendor dialects only *render* this state; every change goes through a method here so the
-cards, ports, error log and alarms always tell the same story (a dead card also takes
-its CO lines and extensions down and leaves a 230 in the log). All records handed out are
-frozen: a session can render them without holding the lock while a fault is injected.
+cards, ports, error log, alarms and SMDR always tell the same story (a dead card also
+takes its CO lines and extensions down and leaves a 230 in the log). The state is
+vendor-neutral: cards keep their vendor's type name, error events keep a canonical code
+(Panasonic's numbering), and each dialect renders its own codes. All records handed out
+are frozen: a session renders them without holding the lock while a fault is injected.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from simulators.models import (
+    CARD_TYPES,
+    CO_KINDS,
+    EXTENSION_TYPES,
+    RECOVERIES,
+    CardType,
+    ModelProfile,
+    model_profile,
+)
+
+if TYPE_CHECKING:
+    from simulators.faults import FaultSpec
 
 
 class StateError(ValueError):
@@ -34,7 +50,7 @@ class Status(StrEnum):
 
 
 class Level(StrEnum):
-    """MJ affects the whole system, MN part of it (Panasonic's error-log levels)."""
+    """MJ affects the whole system, MN part of it (Panasonic's words; Toshiba says MAJOR)."""
 
     MJ = "MJ"
     MN = "MN"
@@ -48,43 +64,17 @@ class Mode(StrEnum):
     HOLIDAY = "HOLIDAY"
 
 
-EXTENSION_TYPES = frozenset({"DPT", "APT", "SLT", "IPPT"})
 EXTENSION_ACTIVITIES = frozenset({"IDLE", "BUSY", "NC"})
-CO_KINDS = frozenset({"LCOT", "BRI", "PRI", "SIP"})
-
-
-@dataclass(frozen=True, slots=True)
-class CardType:
-    """What a card is for and how many ports it has (from the KX-TDA card list)."""
-
-    role: str  # "cpu", "extension", "trunk", "other"
-    ports: int
-    digital: bool = False
-
-
-CARD_TYPES: dict[str, CardType] = {
-    "MPR": CardType("cpu", 0), "IPCMPR": CardType("cpu", 0), "MEC": CardType("other", 0),
-    "RMT": CardType("other", 0),
-    "LCOT4": CardType("trunk", 4), "LCOT8": CardType("trunk", 8),
-    "LCOT16": CardType("trunk", 16), "DID8": CardType("trunk", 8), "E&M8": CardType("trunk", 8),
-    "T1": CardType("trunk", 24, True), "E1": CardType("trunk", 30, True),
-    "BRI4": CardType("trunk", 8, True), "BRI8": CardType("trunk", 16, True),
-    "PRI30": CardType("trunk", 30, True),
-    "IP-GW4": CardType("trunk", 4), "IP-GW16": CardType("trunk", 16),
-    "DHLC8": CardType("extension", 8), "DLC8": CardType("extension", 8),
-    "DLC16": CardType("extension", 16), "SLC8": CardType("extension", 8),
-    "SLC16": CardType("extension", 16), "MSLC16": CardType("extension", 16),
-    "CSIF4": CardType("extension", 4), "CSIF8": CardType("extension", 8),
-    "IP-EXT16": CardType("extension", 16),
-    "DPH4": CardType("other", 4), "EIO4": CardType("other", 4), "ECHO16": CardType("other", 0),
-}
+SMDR_CAPACITY = 2000  # items kept in the SMDR buffer; the oldest go first
+PIN_LENGTH = range(4, 11)
+MAX_FORWARD_DIGITS = 24
 
 
 @dataclass(frozen=True, slots=True)
 class SystemIdentity:
-    vendor: str  # "Panasonic"
-    model: str  # "KX-TDE200"
-    software_version: str  # the published string, e.g. "PMPR Software File Version 5.0000"
+    vendor: str  # "Panasonic" or "Toshiba"
+    model: str  # "KX-TDE200", "CTX670"
+    software_version: str  # "PMPR Software File Version 5.0000" / "NA102MA2XXP1D12BXSEM.00"
     site_name: str = ""  # the customer site, for the demo and reports; never on the console
 
 
@@ -104,6 +94,10 @@ class Card:
             return Status.FLT
         return Status.OUS if self.busied_out else Status.INS
 
+    @property
+    def kind(self) -> CardType:
+        return CARD_TYPES[self.card_type]
+
 
 @dataclass(frozen=True, slots=True)
 class CoLine:
@@ -114,7 +108,7 @@ class CoLine:
     slot: int
     port: int
     kind: str
-    busied_out: bool = False  # by command
+    busied_out: bool = False  # by command (maintenance busy)
     auto_busied: bool = False  # by the PBX after error 330
     line_fault: bool = False  # no carrier / no sync
     card_status: Status = Status.INS
@@ -130,6 +124,8 @@ class CoLine:
 
 @dataclass(frozen=True, slots=True)
 class Extension:
+    """A station. ``pin`` is write-only on every console; ``phantoms`` are Toshiba PhDNs."""
+
     number: str
     name: str
     cabinet: int
@@ -139,6 +135,9 @@ class Extension:
     activity: str = "IDLE"  # IDLE / BUSY / NC
     busied_out: bool = False
     card_status: Status = Status.INS
+    pin: str = field(default="", repr=False)
+    forward_to: str = ""  # call forwarding (all calls); "" = none
+    phantoms: tuple[str, ...] = ()
 
     @property
     def status(self) -> str:
@@ -152,7 +151,11 @@ class Extension:
 
 @dataclass(frozen=True, slots=True)
 class LogEntry:
-    """One error-log line; ``active`` entries are the current alarms."""
+    """One error-log line; ``active`` entries are the current alarms.
+
+    ``code`` is the canonical event code (Panasonic's table); ``sub_code`` the location
+    as XYYZZ (cabinet, slot, port). Each dialect renders both its own way.
+    """
 
     seq: int
     when: datetime
@@ -161,6 +164,70 @@ class LogEntry:
     sub_code: str
     message: str
     active: bool = False
+
+    @property
+    def cabinet(self) -> int:
+        return int(self.sub_code[0])
+
+    @property
+    def slot(self) -> int:
+        return int(self.sub_code[1:3])
+
+    @property
+    def port(self) -> int:
+        return int(self.sub_code[3:5])
+
+
+class CallKind(StrEnum):
+    OUTGOING = "out"
+    INCOMING = "in"
+    INTERCOM = "int"
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One SMDR call record, vendor-neutral.
+
+    ``condition`` uses Panasonic's codes (TR FW D0 NA RC AN RM, "" for a plain record). RC
+    and AN are *progress* records (ringing, answered) printed only by dialects that print
+    them; ``record_no`` counts the other records (Toshiba numbers its records).
+    """
+
+    ended: datetime
+    extension: str
+    kind: CallKind
+    number: str = ""  # dialled number / caller ID / the other extension (intercom)
+    co: int | None = None
+    ddi: str = ""
+    ring_s: int | None = None
+    duration_s: int | None = None
+    account_code: str = ""
+    condition: str = ""
+    clock_changed: bool = False
+    seq: int = 0
+    record_no: int = 0
+
+    @property
+    def progress(self) -> bool:
+        return self.condition in ("RC", "AN")
+
+    @property
+    def when(self) -> datetime:
+        return self.ended
+
+
+@dataclass(frozen=True, slots=True)
+class SystemEvent:
+    """A system record on the SMDR port: ``restart`` (after 002) or ``clock`` (time set)."""
+
+    when: datetime
+    kind: str
+    previous: datetime | None = None  # clock: the time before the change
+    seq: int = 0
+    record_no: int = 0
+
+
+SmdrItem = CallRecord | LogEntry | SystemEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,18 +246,8 @@ class Fault:
     saved: Any = None
 
 
-# Recovery codes and the failure codes they clear on the same cabinet/slot.
-RECOVERIES: dict[int, frozenset[int]] = {
-    390: frozenset({300, 301, 302, 303, 304, 306}),
-    391: frozenset({305}),
-    393: frozenset({307}),
-}
-
-EXTERNAL_PROGRAMMER = "handset"
-
-
 def sub_code(cabinet: int, slot: int | None = None, port: int | None = None) -> str:
-    """XYYZZ: cabinet, slot (00 = MPR), port (00 where not applicable)."""
+    """XYYZZ: cabinet, slot (00 = processor), port (00 where not applicable)."""
     return f"{cabinet}{slot or 0:02d}{port or 0:02d}"
 
 
@@ -200,7 +257,9 @@ class PbxState:
     def __init__(self, system: SystemIdentity, *,
                  host_clock: Callable[[], datetime] = datetime.now) -> None:
         self.lock = threading.RLock()
+        self._changed = threading.Condition(self.lock)  # SMDR, faults, lock, answering
         self._system = system
+        self._profile = model_profile(system.vendor, system.model)
         self._host_clock = host_clock
         self._clock_offset = timedelta()
         self._cards: dict[tuple[int, int], Card] = {}
@@ -211,6 +270,12 @@ class PbxState:
         self._time_service = TimeService()
         self._faults: list[Fault] = []
         self._programmer: object | None = None
+        self._responding = True
+        self._programs: dict[tuple[str, ...], str] = {}
+        self._smdr: deque[SmdrItem] = deque(maxlen=SMDR_CAPACITY)
+        self._smdr_seq = 0
+        self._record_no = 0
+        self._outages: list[tuple[datetime, datetime]] = []
 
     # --- identity, clock, time service -----------------------------------------------
 
@@ -218,14 +283,31 @@ class PbxState:
     def system(self) -> SystemIdentity:
         return self._system
 
+    @property
+    def profile(self) -> ModelProfile | None:
+        """The model's profile (slots, processor), None for a model the catalogue lacks."""
+        return self._profile
+
+    @property
+    def vendor(self) -> str:
+        return self._system.vendor
+
     def now(self) -> datetime:
         """The PBX's clock: the host clock plus the offset set by ``set_clock``."""
         with self.lock:
             return self._host_clock() + self._clock_offset
 
     def set_clock(self, when: datetime) -> None:
+        """Set the clock as a simulation control (no trace on the PBX's SMDR)."""
         with self.lock:
             self._clock_offset = when - self._host_clock()
+
+    def program_clock(self, when: datetime) -> None:
+        """Set the clock by system programming: SMDR records the change (Toshiba ``T``)."""
+        with self.lock:
+            previous = self.now()
+            self.set_clock(when)
+            self._append_smdr(SystemEvent(when, "clock", previous=previous))
 
     @property
     def time_service(self) -> TimeService:
@@ -236,28 +318,79 @@ class PbxState:
         with self.lock:
             self._time_service = TimeService(mode, automatic)
 
+    @property
+    def responding(self) -> bool:
+        """False while the processor is dead: no line answers, no session is served.
+
+        Line servers honour it by not answering (a modem: NO ANSWER) or by closing the
+        connection at once; a console session started while it is False sends nothing
+        and closes, and a live one closes at the next byte it is fed.
+        """
+        with self.lock:
+            return self._responding
+
+    def set_responding(self, responding: bool) -> None:
+        with self.lock:
+            self._responding = responding
+            self._changed.notify_all()
+
     # --- building the site ------------------------------------------------------------
 
     def add_card(self, card: Card) -> None:
         with self.lock:
-            if card.card_type not in CARD_TYPES:
+            ctype = CARD_TYPES.get(card.card_type)
+            if ctype is None:
                 raise StateError(f"unknown card type {card.card_type!r}")
+            if ctype.vendor != self._system.vendor:
+                raise StateError(f"{card.card_type} is a {ctype.vendor} card, not a "
+                                 f"{self._system.vendor} one")
             if (card.cabinet, card.slot) in self._cards:
                 raise StateError(f"slot {card.cabinet}/{card.slot:02d} already has a card")
+            self._check_card_place(card, ctype)
             self._cards[(card.cabinet, card.slot)] = card
+
+    def _check_card_place(self, card: Card, ctype: CardType) -> None:
+        profile = self._profile
+        if profile is None:
+            return
+        if not profile.slot_ok(card.cabinet, card.slot, ctype.virtual):
+            where = "a virtual card" if ctype.virtual else "a card"
+            raise StateError(f"{profile.model} has no place for {where} in cabinet "
+                             f"{card.cabinet} slot {card.slot:02d} ({profile.describe_slots()})")
+        if ctype.role == "cpu" and card.card_type not in profile.cpu_types:
+            raise StateError(f"the {profile.model} processor is "
+                             f"{' or '.join(sorted(profile.cpu_types))}, not {card.card_type}")
+        is_cpu_slot = (card.cabinet, card.slot) == (1, 0)
+        if is_cpu_slot != (ctype.role == "cpu"):
+            raise StateError("slot 00 of cabinet 1 holds the processor, and only it")
 
     def add_extension(self, ext: Extension) -> None:
         with self.lock:
-            if ext.number in self._extensions:
+            if ext.number in self._extensions or ext.number in self._all_phantoms():
                 raise StateError(f"extension {ext.number} already exists")
             if ext.ext_type not in EXTENSION_TYPES:
                 raise StateError(f"unknown extension type {ext.ext_type!r}")
             if ext.activity not in EXTENSION_ACTIVITIES:
                 raise StateError(f"unknown extension activity {ext.activity!r}")
             _check_name(ext.name)
+            _check_pin(ext.pin, allow_empty=True)
+            _check_forward(ext.forward_to)
+            self._check_phantoms(ext)
             card = self._port_card(ext.cabinet, ext.slot, ext.port, "extension")
             self._check_port_free(ext.cabinet, ext.slot, ext.port)
             self._extensions[ext.number] = replace(ext, card_status=card.status)
+
+    def _all_phantoms(self) -> set[str]:
+        return {p for e in self._extensions.values() for p in e.phantoms}
+
+    def _check_phantoms(self, ext: Extension) -> None:
+        taken = set(self._extensions) | self._all_phantoms() | {ext.number}
+        for number in ext.phantoms:
+            if not number.isdigit() or len(number) > 5:
+                raise StateError(f"a phantom DN is 1-5 digits, not {number!r}")
+            if number in taken:
+                raise StateError(f"directory number {number} already exists")
+            taken.add(number)
 
     def add_co_line(self, line: CoLine) -> None:
         with self.lock:
@@ -266,6 +399,9 @@ class PbxState:
             if line.kind not in CO_KINDS:
                 raise StateError(f"unknown CO line kind {line.kind!r}")
             card = self._port_card(line.cabinet, line.slot, line.port, "trunk")
+            if card.kind.kind and card.kind.kind != line.kind:
+                raise StateError(f"{card.card_type} carries {card.kind.kind} lines, "
+                                 f"not {line.kind}")
             self._check_port_free(line.cabinet, line.slot, line.port)
             self._co_lines[line.number] = replace(line, card_status=card.status)
 
@@ -334,11 +470,15 @@ class PbxState:
         active.sort(key=lambda e: e.level is not Level.MJ)
         return active
 
-    # --- changes ----------------------------------------------------------------------
+    # --- error log --------------------------------------------------------------------
 
     def log_error(self, level: Level, code: int, sub: str, message: str, *,
                   when: datetime | None = None, active: bool = False) -> LogEntry:
-        """Append an error-log entry; a recovery code clears the failures it answers."""
+        """Append an error-log entry; a recovery code clears the failures it answers.
+
+        The entry is also printed on SMDR, as the PBX does; a 002 System Restart also
+        leaves a restart record there.
+        """
         if not (len(sub) == 5 and sub.isdigit()):
             raise StateError(f"sub code must be 5 digits, not {sub!r}")
         if not 0 <= code <= 999:
@@ -352,6 +492,9 @@ class PbxState:
             self._log.append(entry)
             if code in RECOVERIES:
                 self._recover(RECOVERIES[code], sub[:3], entry.when)
+            self._append_smdr(entry)
+            if code == 2:
+                self._append_smdr(SystemEvent(entry.when, "restart"))
             return entry
 
     def _recover(self, codes: frozenset[int], cab_slot: str, when: datetime) -> None:
@@ -359,9 +502,20 @@ class PbxState:
             if e.active and e.code in codes and e.sub_code[:3] == cab_slot and e.when <= when:
                 self._log[i] = replace(e, active=False)
 
-    def _deactivate(self, seqs: list[int]) -> None:
+    def deactivate(self, seqs: Iterable[int]) -> None:
+        """Mark log entries inactive (their fault is cleared)."""
         wanted = set(seqs)
-        self._log = [replace(e, active=False) if e.seq in wanted else e for e in self._log]
+        with self.lock:
+            self._log = [replace(e, active=False) if e.seq in wanted else e for e in self._log]
+
+    def clear_history(self) -> int:
+        """Drop every inactive entry (Toshiba program 919); active alarms stay. Returns count."""
+        with self.lock:
+            before = len(self._log)
+            self._log = [e for e in self._log if e.active]
+            return before - len(self._log)
+
+    # --- changes ----------------------------------------------------------------------
 
     def set_card_busied_out(self, slot: int, busied_out: bool, cabinet: int = 1) -> None:
         with self.lock:
@@ -373,8 +527,19 @@ class PbxState:
         with self.lock:
             self._co_lines[number] = replace(self.co_line(number), busied_out=busied_out)
 
+    def set_co_in_service(self, number: int, in_service: bool) -> None:
+        """Maintenance busy by programming; putting a line back also undoes a 330 busy-out."""
+        with self.lock:
+            line = self.co_line(number)
+            if in_service:
+                line = replace(line, busied_out=False, auto_busied=False)
+            else:
+                line = replace(line, busied_out=True)
+            self._co_lines[number] = line
+
     def set_extension(self, number: str, *, name: str | None = None,
-                      activity: str | None = None) -> None:
+                      activity: str | None = None, pin: str | None = None,
+                      forward_to: str | None = None) -> None:
         with self.lock:
             ext = self.extension(number)
             if name is not None:
@@ -384,11 +549,29 @@ class PbxState:
                 if activity not in EXTENSION_ACTIVITIES:
                     raise StateError(f"unknown extension activity {activity!r}")
                 ext = replace(ext, activity=activity)
+            if pin is not None:
+                _check_pin(pin)
+                ext = replace(ext, pin=pin)
+            if forward_to is not None:
+                _check_forward(forward_to)
+                ext = replace(ext, forward_to=forward_to)
             self._extensions[number] = ext
 
-    def _set_card_faulty(self, cabinet: int, slot: int, faulty: bool) -> None:
-        self._cards[(cabinet, slot)] = replace(self.card(slot, cabinet), faulty=faulty)
-        self._refresh_ports()
+    def set_card_faulty(self, cabinet: int, slot: int, faulty: bool) -> None:
+        with self.lock:
+            self._cards[(cabinet, slot)] = replace(self.card(slot, cabinet), faulty=faulty)
+            self._refresh_ports()
+
+    def set_co_condition(self, number: int, *, auto_busied: bool | None = None,
+                         line_fault: bool | None = None) -> None:
+        """What the PBX itself decides about a line (330 busy-out, lost sync)."""
+        with self.lock:
+            line = self.co_line(number)
+            if auto_busied is not None:
+                line = replace(line, auto_busied=auto_busied)
+            if line_fault is not None:
+                line = replace(line, line_fault=line_fault)
+            self._co_lines[number] = line
 
     def _refresh_ports(self) -> None:
         """Copy each card's status onto its ports (the only derived state)."""
@@ -398,6 +581,21 @@ class PbxState:
         for num, ext in self._extensions.items():
             status = self._cards[(ext.cabinet, ext.slot)].status
             self._extensions[num] = replace(ext, card_status=status)
+
+    # --- programming data -------------------------------------------------------------
+
+    def program_value(self, key: tuple[str, ...], default: str = "") -> str:
+        """An inert programmed value (one with no effect the simulator models)."""
+        with self.lock:
+            return self._programs.get(key, default)
+
+    def set_program_value(self, key: tuple[str, ...], value: str) -> None:
+        with self.lock:
+            self._programs[key] = value
+
+    def program_values(self) -> dict[tuple[str, ...], str]:
+        with self.lock:
+            return dict(self._programs)
 
     # --- the one programming session -------------------------------------------------
 
@@ -414,17 +612,98 @@ class PbxState:
         with self.lock:
             if self._programmer is owner:
                 self._programmer = None
+                self._changed.notify_all()
 
     @property
     def programming_holder(self) -> object | None:
         with self.lock:
             return self._programmer
 
+    # --- SMDR -------------------------------------------------------------------------
+
+    def _append_smdr(self, item: SmdrItem) -> None:
+        self._smdr_seq += 1
+        if isinstance(item, CallRecord | SystemEvent) and not (
+                isinstance(item, CallRecord) and item.progress):
+            self._record_no += 1
+            item = replace(item, seq=self._smdr_seq, record_no=self._record_no)
+        elif not isinstance(item, LogEntry):
+            item = replace(item, seq=self._smdr_seq)
+        self._smdr.append(item)
+        self._changed.notify_all()
+
+    def add_calls(self, records: Iterable[CallRecord]) -> None:
+        """Print call records on SMDR now, in the order given."""
+        with self.lock:
+            for record in records:
+                self._append_smdr(record)
+
+    def add_smdr_history(self, records: Iterable[CallRecord]) -> None:
+        """Merge past records into the buffer by time, then number everything afresh.
+
+        Calls that would have ended while the PBX was down (a power cut) are dropped.
+        Only for building a site (before anyone streams SMDR): live records use
+        ``add_calls`` so a streaming client never sees the past rewritten.
+        """
+        with self.lock:
+            items: list[SmdrItem] = [*self._smdr, *records]
+            items = [i for i in items if not (isinstance(i, CallRecord) and self.in_outage(i.when))]
+            items.sort(key=lambda item: item.when)
+            self._smdr.clear()
+            self._smdr_seq = self._record_no = 0
+            for item in items:
+                self._append_smdr(item)
+
+    def smdr_items(self, after: int = 0) -> list[tuple[int, SmdrItem]]:
+        """Buffered SMDR items with their buffer sequence numbers, those after ``after``."""
+        with self.lock:
+            return [(n, item) for n, item in self._numbered_smdr() if n > after]
+
+    def _numbered_smdr(self) -> Iterator[tuple[int, SmdrItem]]:
+        first = self._smdr_seq - len(self._smdr) + 1
+        return enumerate(self._smdr, first)
+
+    def wait_smdr(self, after: int, timeout: float | None,
+                  stop: Callable[[], bool] = lambda: False) -> list[tuple[int, SmdrItem]]:
+        """Block until there are items after ``after`` (or ``stop()``, or the deadline)."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._smdr_seq > after or stop(), timeout)
+            return self.smdr_items(after)
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float | None) -> bool:
+        """Wait until ``predicate()`` holds; it is re-checked whenever the state signals a
+        change (SMDR, faults, the programming lock, answering). False at the deadline."""
+        with self._changed:
+            return self._changed.wait_for(predicate, timeout)
+
+    def notify_smdr(self) -> None:
+        """Wake every ``wait_smdr`` (a fault changed, a client left, a server stops)."""
+        with self._changed:
+            self._changed.notify_all()
+
+    def add_outage(self, start: datetime, end: datetime) -> None:
+        with self.lock:
+            self._outages.append((start, end))
+
+    def in_outage(self, when: datetime) -> bool:
+        """True if the PBX was down (power cut) at ``when``: no call can be logged then."""
+        with self.lock:
+            return any(start <= when <= end for start, end in self._outages)
+
+    def clock_changed_between(self, start: datetime, end: datetime) -> bool:
+        with self.lock:
+            return any(isinstance(i, SystemEvent) and i.kind == "clock" and start <= i.when <= end
+                       for i in self._smdr)
+
     # --- fault injection --------------------------------------------------------------
 
     def active_faults(self) -> list[Fault]:
         with self.lock:
             return [Fault(f.kind, dict(f.params), list(f.log_seqs), f.saved) for f in self._faults]
+
+    def has_fault(self, kind: str) -> bool:
+        with self.lock:
+            return any(f.kind == kind for f in self._faults)
 
     def inject_fault(self, kind: str, **params: Any) -> Fault:
         """Break something the way the real PBX breaks, logging what it would log."""
@@ -436,6 +715,7 @@ class PbxState:
             fault = Fault(kind, full)
             spec.apply(self, fault)
             self._faults.append(fault)
+            self._changed.notify_all()
             return fault
 
     def clear_fault(self, kind: str, **params: Any) -> None:
@@ -446,13 +726,18 @@ class PbxState:
             for fault in self._faults:
                 if fault.kind == kind and fault.params == full:
                     spec.revert(self, fault)
-                    self._deactivate(fault.log_seqs)
+                    self.deactivate(fault.log_seqs)
                     self._faults.remove(fault)
+                    self._changed.notify_all()
                     return
             raise FaultError(f"fault {kind} {full} is not active")
 
-    def _alarm(self, fault: Fault, level: Level, code: int, sub: str, message: str) -> None:
-        fault.log_seqs.append(self.log_error(level, code, sub, message, active=True).seq)
+    def raise_alarm(self, fault: Fault, level: Level, code: int, sub: str, message: str,
+                    *, when: datetime | None = None) -> LogEntry:
+        """An active log entry that belongs to ``fault`` (cleared with it)."""
+        entry = self.log_error(level, code, sub, message, active=True, when=when)
+        fault.log_seqs.append(entry.seq)
+        return entry
 
     @contextmanager
     def batch(self) -> Iterator[PbxState]:
@@ -462,145 +747,25 @@ class PbxState:
 
 
 def _check_name(name: str) -> None:
-    if len(name) > 16 or not name.isascii() or not name.isprintable():
-        raise StateError(f"extension name must be at most 16 printable ASCII characters: {name!r}")
+    if len(name) > 16 or not name.isascii() or not name.isprintable() or '"' in name:
+        raise StateError("extension name must be at most 16 printable ASCII characters, "
+                         f"no '\"': {name!r}")
 
 
-# --- the fault catalogue ------------------------------------------------------------------
+def _check_pin(pin: str, *, allow_empty: bool = False) -> None:
+    if allow_empty and not pin:
+        return
+    if not (pin.isascii() and pin.isdigit() and len(pin) in PIN_LENGTH):
+        raise StateError("a PIN is 4-10 digits")
 
 
-@dataclass(frozen=True, slots=True)
-class FaultSpec:
-    """A fault kind: its parameters (name -> default, ``None`` = required) and its effects."""
-
-    kind: str
-    params: dict[str, Any]
-    apply: Callable[[PbxState, Fault], None]
-    revert: Callable[[PbxState, Fault], None]
-    help: str
-
-    def normalise(self, given: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(given) - set(self.params))
-        if unknown:
-            raise FaultError(f"fault {self.kind} has no parameter {', '.join(unknown)}"
-                             f" (parameters: {', '.join(self.params) or 'none'})")
-        full = {name: given.get(name, default) for name, default in self.params.items()}
-        missing = [name for name, value in full.items() if value is None]
-        if missing:
-            raise FaultError(f"fault {self.kind} needs {', '.join(missing)}")
-        for name, value in full.items():
-            expected = type(self.params[name]) if self.params[name] is not None else int
-            if type(value) is not expected:
-                raise FaultError(f"fault {self.kind}: {name} must be {expected.__name__}")
-        return full
-
-
-def _dead_card(pbx: PbxState, fault: Fault) -> None:
-    cab, slot = fault.params["cabinet"], fault.params["slot"]
-    if pbx.card(slot, cab).faulty:
-        raise FaultError(f"card in slot {slot:02d} is already faulty")
-    pbx._set_card_faulty(cab, slot, True)
-    pbx._alarm(fault, Level.MJ, 230, sub_code(cab, slot), "Card disconnected")
-
-
-def _dead_card_revert(pbx: PbxState, fault: Fault) -> None:
-    pbx._set_card_faulty(fault.params["cabinet"], fault.params["slot"], False)
-
-
-def _trunk_busied_out(pbx: PbxState, fault: Fault) -> None:
-    line = pbx.co_line(fault.params["co"])
-    if line.auto_busied:
-        raise FaultError(f"CO line {line.number:02d} is already busied out after error 330")
-    pbx._co_lines[line.number] = replace(line, auto_busied=True)
-    pbx._alarm(fault, Level.MN, 330, sub_code(line.cabinet, line.slot, line.port),
-               "Loop current detection error")
-
-
-def _trunk_busied_out_revert(pbx: PbxState, fault: Fault) -> None:
-    line = pbx.co_line(fault.params["co"])
-    pbx._co_lines[line.number] = replace(line, auto_busied=False)
-
-
-def _digital_lines(pbx: PbxState, fault: Fault) -> list[CoLine]:
-    cab, slot = fault.params["cabinet"], fault.params["slot"]
-    card = pbx.card(slot, cab)
-    if not CARD_TYPES[card.card_type].digital:
-        raise FaultError(f"slot {slot:02d} holds {card.card_type}, not a digital trunk card")
-    return [x for x in pbx._co_lines.values() if (x.cabinet, x.slot) == (cab, slot)]
-
-
-def _out_of_sync(pbx: PbxState, fault: Fault) -> None:
-    for line in _digital_lines(pbx, fault):
-        pbx._co_lines[line.number] = replace(line, line_fault=True)
-    pbx._alarm(fault, Level.MJ, 300, sub_code(fault.params["cabinet"], fault.params["slot"]),
-               "Digital trunk out of sync")
-
-
-def _out_of_sync_revert(pbx: PbxState, fault: Fault) -> None:
-    for line in _digital_lines(pbx, fault):
-        pbx._co_lines[line.number] = replace(line, line_fault=False)
-    pbx.log_error(Level.MN, 390, sub_code(fault.params["cabinet"], fault.params["slot"]),
-                  "Digital sync established")
-
-
-def _simple_alarm(level: Level, code: int, message: str, *, per_cabinet: bool = False,
-                  ) -> Callable[[PbxState, Fault], None]:
-    """A fault that is only an alarm (battery, fan, SMDR link): no port changes state."""
-    def apply(pbx: PbxState, fault: Fault) -> None:
-        cab = fault.params["cabinet"] if per_cabinet else 1
-        pbx._alarm(fault, level, code, f"{cab}0000", message)
-    return apply
-
-
-def _no_op(pbx: PbxState, fault: Fault) -> None:
-    """Clearing only deactivates the fault's log entries (done by ``clear_fault``)."""
-
-
-def _night_mode(pbx: PbxState, fault: Fault) -> None:
-    fault.saved = pbx._time_service
-    pbx._time_service = TimeService(Mode.NIGHT, automatic=False)
-
-
-def _night_mode_revert(pbx: PbxState, fault: Fault) -> None:
-    pbx._time_service = fault.saved
-
-
-def _programming_locked(pbx: PbxState, fault: Fault) -> None:
-    holder = f"{EXTERNAL_PROGRAMMER}:{fault.params['holder']}"
-    if not pbx.acquire_programming(holder):
-        raise FaultError("system programming is already held by a session")
-    fault.saved = holder
-
-
-def _programming_locked_revert(pbx: PbxState, fault: Fault) -> None:
-    pbx.release_programming(fault.saved)
-
-
-FAULTS: dict[str, FaultSpec] = {spec.kind: spec for spec in (
-    FaultSpec("dead_card", {"slot": None, "cabinet": 1}, _dead_card, _dead_card_revert,
-              "the card stops answering the MPR: 230, its ports go FLT"),
-    FaultSpec("trunk_busied_out", {"co": None}, _trunk_busied_out, _trunk_busied_out_revert,
-              "an analogue CO line loses loop current: 330, the line is busied out"),
-    FaultSpec("digital_trunk_out_of_sync", {"slot": None, "cabinet": 1}, _out_of_sync,
-              _out_of_sync_revert, "a PRI/BRI/E1/T1 card loses sync: 300, then 390 on clear"),
-    FaultSpec("smdr_disconnect", {}, _simple_alarm(Level.MN, 510, "SMDR disconnect"), _no_op,
-              "the call logger link is lost: 510"),
-    FaultSpec("ram_battery_low", {}, _simple_alarm(Level.MJ, 12, "RAM battery low"), _no_op,
-              "the MPR's backup battery is low: 012"),
-    FaultSpec("ac_power_down", {}, _simple_alarm(Level.MJ, 10, "AC power down"), _no_op,
-              "mains power lost: 010"),
-    FaultSpec("fan_alarm", {"cabinet": 1},
-              _simple_alarm(Level.MN, 14, "FAN alarm", per_cabinet=True), _no_op,
-              "a cabinet fan stopped: 014"),
-    FaultSpec("stuck_night_mode", {}, _night_mode, _night_mode_revert,
-              "time service left on manual Night"),
-    FaultSpec("programming_locked", {"holder": "201"}, _programming_locked,
-              _programming_locked_revert, "a handset holds system programming"),
-)}
+def _check_forward(destination: str) -> None:
+    if destination and not (destination.isascii() and destination.isdigit()
+                            and len(destination) <= MAX_FORWARD_DIGITS):
+        raise StateError(f"a forwarding destination is 1-{MAX_FORWARD_DIGITS} digits")
 
 
 def _fault_spec(kind: str) -> FaultSpec:
-    try:
-        return FAULTS[kind]
-    except KeyError:
-        raise FaultError(f"unknown fault kind {kind!r} (known: {', '.join(FAULTS)})") from None
+    from simulators.faults import fault_spec
+
+    return fault_spec(kind)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from agent.paths import default_data_dir
 
-GROUPS = ("demo", "run", "tickets", "simulate")
+GROUPS = ("demo", "run", "fleet", "tickets", "simulate", "playbook")
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:

@@ -1,17 +1,23 @@
-"""``pbxdiag run PLAYBOOK --site ID --inventory FILE``."""
+"""``pbxdiag run PLAYBOOK --site ID --inventory FILE [--apply] [--tags ...] [--answer k=v]``."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
+import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent import logsetup
 from agent.commands import add_db_option, db_path
-from agent.errors import EXIT_CHECKS_FAILED, EXIT_OK, EXIT_UNREACHABLE
+from agent.errors import EXIT_CHECKS_FAILED, EXIT_OK, EXIT_UNREACHABLE, InputError
 from agent.paths import default_data_dir
 from agent.result import RunStatus
+
+if TYPE_CHECKING:
+    from agent.playbook import RunOptions
+    from agent.result import RunResult
 
 EXIT_FOR_STATUS = {
     RunStatus.PASSED: EXIT_OK,
@@ -19,6 +25,7 @@ EXIT_FOR_STATUS = {
     RunStatus.UNREACHABLE: EXIT_UNREACHABLE,
     RunStatus.ERROR: EXIT_UNREACHABLE,
 }
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 def register(commands: Any) -> None:
@@ -29,6 +36,21 @@ def register(commands: Any) -> None:
     run.add_argument("--output", type=Path, default=None,
                      help="where run results go (default: XDG data dir)")
     run.add_argument("--json", action="store_true", help="print the RunResult as JSON")
+    mode = run.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true",
+                      help="show programming changes without making them (the default)")
+    mode.add_argument("--apply", action="store_true",
+                      help="make the playbook's programming changes (set steps)")
+    run.add_argument("--tags", action="append", default=[], metavar="TAG[,TAG]",
+                     help="run only steps with one of these tags (repeatable)")
+    run.add_argument("--skip-tags", action="append", default=[], metavar="TAG[,TAG]",
+                     help="skip steps with one of these tags (repeatable)")
+    run.add_argument("--answer", action="append", default=[], metavar="KEY=VALUE",
+                     help="answer a front-line question in advance (repeatable)")
+    run.add_argument("--answers", type=Path, default=None, metavar="FILE",
+                     help="answers to front-line questions, a YAML mapping")
+    run.add_argument("--var", action="append", default=[], metavar="KEY=VALUE",
+                     help="set a playbook var, overriding the playbook's (repeatable)")
     add_db_option(run)
     run.set_defaults(handler=_run)
 
@@ -36,16 +58,77 @@ def register(commands: Any) -> None:
 def _run(args: argparse.Namespace) -> int:
     from agent.diagnose import diagnose
     from agent.inventory import load_inventory
-    from agent.playbook import load_playbook
+    from agent.playbook import check_options, load_playbook
     from agent.reports.summary import render_summary
+    from agent.tickets.notify import settings_from_inventory
 
     playbook = load_playbook(args.playbook)
-    site = load_inventory(args.inventory).site(args.site)
+    inventory = load_inventory(args.inventory)
+    site = inventory.site(args.site)
+    notifications = settings_from_inventory(inventory) if inventory.notifications else None
+    options = run_options(args)
+    check_options(playbook, options)  # a typo in a tag or answer key: before any dialling
+    extra_vars = parse_vars(args.var)
     output = args.output if args.output is not None else default_data_dir()
     logsetup.configure(log_file=output / "pbxdiag.log")
-    diagnosis = diagnose(site, playbook, output_dir=output, db_path=db_path(args))
+    diagnosis = diagnose(site, playbook, output_dir=output, db_path=db_path(args),
+                         extra_vars=extra_vars, options=options,
+                         notifications=notifications)
+    result = diagnosis.result
     if args.json:
-        print(json.dumps(diagnosis.result.to_json(), indent=2, sort_keys=True))
+        print(json.dumps(result.to_json(), indent=2, sort_keys=True))
     else:
-        print(render_summary(diagnosis))
-    return EXIT_FOR_STATUS[diagnosis.result.status]
+        print("\n".join([render_summary(diagnosis), *change_notes(result)]))
+    if result.half_programmed:
+        print("pbxdiag: PBX LEFT HALF-PROGRAMMED — see the failed set step before doing "
+              "anything else on this site", file=sys.stderr)
+    return EXIT_FOR_STATUS[result.status]
+
+
+def run_options(args: argparse.Namespace) -> RunOptions:
+    """Apply or check, tags, and answers (file first, then --answer wins)."""
+    from agent.playbook import RunOptions, load_answers, parse_answer_options, terminal_asker
+
+    answers: dict[str, Any] = load_answers(args.answers) if args.answers is not None else {}
+    answers.update(parse_answer_options(args.answer))
+    return RunOptions(apply=args.apply, tags=_words(args.tags), skip_tags=_words(args.skip_tags),
+                      answers=answers, asker=terminal_asker())
+
+
+def change_notes(result: RunResult) -> list[str]:
+    """What the summary must say about programming changes (check mode, half-programmed)."""
+    notes = []
+    if result.check_mode:
+        shown = sum(1 for step in result.steps if step.diff is not None)
+        notes.append(f"  check mode: nothing was written ({shown} change"
+                     f"{'s' * (shown != 1)} shown); run again with --apply to make them")
+    if result.half_programmed:
+        notes.append("  !!! PBX LEFT HALF-PROGRAMMED: a change could not be rolled back")
+    return notes
+
+
+def _words(values: list[str]) -> frozenset[str]:
+    return frozenset(word.strip() for value in values for word in value.split(",")
+                     if word.strip())
+
+
+def parse_vars(pairs: list[str]) -> dict[str, object]:
+    """``key=value``: numbers, true/false and null are typed; everything else is text.
+
+    Deliberately not YAML: ``--var country=NO`` stays the text "NO", not false."""
+    parsed: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--var {pair!r}: write it as key=value")
+        parsed[key.strip()] = _typed(value)
+    return parsed
+
+
+def _typed(value: str) -> object:
+    words: dict[str, object] = {"true": True, "false": False, "null": None}
+    if value in words:
+        return words[value]
+    if _NUMBER.match(value):
+        return float(value) if "." in value else int(value)
+    return value

@@ -1,37 +1,78 @@
 """``pbxdiag simulate``: serve a scenario until interrupted, announcing each endpoint.
 
-One JSON line per endpoint on stdout (kind, address, credentials) lets scripts and tests
-connect without parsing prose. Waiting is on a signal, never a sleep loop.
+One JSON line per endpoint on stdout (kind, address or device, credentials, and the URL
+pbxdiag itself would use) lets scripts and tests connect without parsing prose. With no
+line option the scenario is served over SSH, as before. Line conditions (``--baud``,
+``--noise``, ``--drop-after``) apply to telnet, raw TCP, the serial pty and modem calls.
+Waiting is on a signal, never a sleep loop.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import secrets
 import signal
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.paths import default_data_dir
+
+if TYPE_CHECKING:
+    from simulators import PbxState
+    from simulators.lines import LineConditions
+
+USERNAME = "INSTALLER"
+MODEM_NUMBER = "599"  # Panasonic's default floating extension for remote maintenance
 
 
 def register(commands: Any) -> None:
     simulate = commands.add_parser("simulate", help="serve a simulated PBX until interrupted")
     simulate.add_argument("scenario", help="scenario name or YAML file")
-    simulate.add_argument("--ssh", type=int, default=0, metavar="PORT",
-                          help="SSH port (0 picks a free port)")
+    lines = simulate.add_argument_group("lines (default: --ssh on a free port)")
+    for flag, what in (("--ssh", "SSH"), ("--telnet", "telnet"), ("--tcp", "raw TCP")):
+        lines.add_argument(flag, type=int, nargs="?", const=0, default=None, metavar="PORT",
+                           help=f"serve over {what} (no PORT or 0: a free port)")
+    lines.add_argument("--pty", action="store_true",
+                       help="serve on a pseudo-terminal, opened as a serial port")
+    lines.add_argument("--rfc2217", type=int, nargs="?", const=0, default=None,
+                       metavar="PORT", help="serve a pty behind an RFC 2217 server")
+    lines.add_argument("--modem", action="store_true",
+                       help=f"an emulated Hayes modem whose phone book has the PBX on "
+                            f"{MODEM_NUMBER}")
+    conditions = simulate.add_argument_group("line conditions")
+    conditions.add_argument("--baud", type=int, default=None, help="pace lines to N baud")
+    conditions.add_argument("--noise", type=float, default=0.0, metavar="RATE",
+                            help="insert a random byte with this probability per byte")
+    conditions.add_argument("--seed", type=int, default=None, help="noise seed")
+    conditions.add_argument("--drop-after", type=int, default=None, metavar="BYTES",
+                            help="lose carrier after this many bytes to the client")
     simulate.add_argument("--state-dir", type=Path, default=None,
-                          help="where the persistent host key lives")
+                          help="where the persistent host key and modem status live")
     simulate.set_defaults(handler=_simulate)
 
 
+def _conditions(args: argparse.Namespace) -> LineConditions:
+    from agent.errors import InputError
+    from simulators.lines import LineConditions
+
+    try:
+        return LineConditions(baud=args.baud, noise_rate=args.noise, noise_seed=args.seed,
+                              drop_after_bytes=args.drop_after)
+    except ValueError as err:
+        raise InputError(str(err)) from None
+
+
 def _simulate(args: argparse.Namespace) -> int:
-    from simulators import load_scenario, serve_ssh
+    from simulators import load_scenario
 
     pbx = load_scenario(args.scenario)
+    if all(v is None for v in (args.ssh, args.telnet, args.tcp, args.rfc2217)) \
+            and not (args.pty or args.modem):
+        args.ssh = 0
     folder = args.state_dir or default_data_dir() / "simulator"
     password = secrets.token_urlsafe(9)
     stop = threading.Event()
@@ -41,11 +82,63 @@ def _simulate(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    with serve_ssh(pbx, port=args.ssh, host_key_path=folder / "ssh_host_ed25519_key",
-                   password=password) as endpoint:
-        print(json.dumps({"kind": "ssh", "host": endpoint.host, "port": endpoint.port,
-                          "username": "INSTALLER", "password": password,
-                          "known_hosts": endpoint.known_hosts_line(),
-                          "scenario": args.scenario}), flush=True)
+    with contextlib.ExitStack() as stack:
+        for record in _serve(stack, pbx, args, folder, password):
+            print(json.dumps({**record, "username": USERNAME, "password": password,
+                              "scenario": args.scenario}), flush=True)
         stop.wait()
     return 0
+
+
+def _serve(stack: contextlib.ExitStack, pbx: PbxState, args: argparse.Namespace,
+           folder: Path, password: str) -> list[dict[str, Any]]:
+    """Start every endpoint asked for (closed by ``stack``); one record per endpoint."""
+    from simulators import serve_ssh
+    from simulators.lines import serve_tcp, serve_telnet
+
+    conditions = _conditions(args)
+    records: list[dict[str, Any]] = []
+    if args.ssh is not None:
+        ssh = stack.enter_context(serve_ssh(pbx, port=args.ssh, password=password,
+                                            host_key_path=folder / "ssh_host_ed25519_key"))
+        records.append({"kind": "ssh", "host": ssh.host, "port": ssh.port,
+                        "url": f"ssh://{USERNAME}@{ssh.host}:{ssh.port}",
+                        "known_hosts": ssh.known_hosts_line()})
+    for kind, port, serve in (("telnet", args.telnet, serve_telnet), ("tcp", args.tcp, serve_tcp)):
+        if port is not None:
+            tcp = stack.enter_context(serve(pbx, port=port, password=password,
+                                            conditions=conditions))
+            records.append({"kind": kind, "host": tcp.host, "port": tcp.port, "url": tcp.url})
+    records += _serve_serial(stack, pbx, args, conditions, password)
+    if args.modem:
+        records.append(_serve_modem(stack, pbx, folder, conditions, password))
+    return records
+
+
+def _serve_serial(stack: contextlib.ExitStack, pbx: PbxState, args: argparse.Namespace,
+                  conditions: LineConditions, password: str) -> list[dict[str, Any]]:
+    from simulators.lines import serve_pty, serve_rfc2217
+
+    records: list[dict[str, Any]] = []
+    if args.pty:
+        device = stack.enter_context(serve_pty(pbx, password=password, conditions=conditions))
+        records.append({"kind": "serial", "device": device, "url": f"serial://{device}"})
+    if args.rfc2217 is not None:
+        device = stack.enter_context(serve_pty(pbx, password=password, conditions=conditions))
+        server = stack.enter_context(serve_rfc2217(device, port=args.rfc2217))
+        records.append({"kind": "rfc2217", "host": server.host, "port": server.port,
+                        "device": device, "url": server.url})
+    return records
+
+
+def _serve_modem(stack: contextlib.ExitStack, pbx: PbxState, folder: Path,
+                 conditions: LineConditions, password: str) -> dict[str, Any]:
+    from simulators.lines import PhoneBook, serve_modem
+
+    book = PhoneBook()
+    book.add_site(MODEM_NUMBER, pbx, username=USERNAME, password=password,
+                  conditions=conditions)
+    device, modem = stack.enter_context(serve_modem(book, state_dir=folder))
+    return {"kind": "modem", "device": device, "number": MODEM_NUMBER,
+            "status_file": str(modem.status_path),
+            "url": f"modem://{device}?number={MODEM_NUMBER}&carrier_file={modem.status_path}"}

@@ -1,28 +1,171 @@
-"""``pbxdiag tickets ...``: the fault register."""
+"""``pbxdiag tickets ...``: the fault register, its lifecycle, escalations and outbox.
+
+Every action takes ``--db`` (default: the XDG data dir). Changes are recorded in the
+audit trail under ``--by`` (default: the login name). Exit codes: 0 done, 1 some
+notification could not be delivered (it stays queued or is marked failed), 2 bad input
+— an unknown reference, a move the lifecycle forbids, a bad date or inventory.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import getpass
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from agent.commands import add_db_option, db_path
-from agent.errors import EXIT_OK
+from agent.errors import EXIT_CHECKS_FAILED, EXIT_OK
+
+if TYPE_CHECKING:
+    from agent.tickets import Register
+    from agent.tickets.notify import NotificationSettings
+
+_LONDON = ZoneInfo("Europe/London")
 
 
 def register(commands: Any) -> None:
     tickets = commands.add_parser("tickets", help="the fault ticket register")
     actions = tickets.add_subparsers(dest="tickets_command", required=True, metavar="ACTION")
-    listing = actions.add_parser("list", help="list tickets")
-    listing.add_argument("--open", action="store_true", help="open tickets only")
-    listing.add_argument("--site", default=None)
+    _add_list(actions)
+    _add_show(actions)
+    _add_note(actions)
+    _add_status(actions)
+    _add_book_visit(actions)
+    _add_resolve(actions)
+    _add_escalate(actions)
+    _add_stats(actions)
+    _add_outbox(actions)
+
+
+# --- parsers ---------------------------------------------------------------------------
+
+
+def _action(actions: Any, name: str, help_text: str, handler: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = actions.add_parser(name, help=help_text,
+                                                         description=help_text)
+    add_db_option(parser)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def _add_by(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--by", default=None, metavar="NAME",
+                        help="who is making the change (default: your login name)")
+
+
+def _add_list(actions: Any) -> None:
+    parser = _action(actions, "list", "list tickets", _list)
+    parser.add_argument("--open", action="store_true", help="open tickets only")
+    parser.add_argument("--site", default=None)
+    parser.add_argument("--json", action="store_true")
+
+
+def _add_show(actions: Any) -> None:
+    parser = _action(actions, "show", "one ticket with occurrences, audit trail and "
+                     "notifications", _show)
+    parser.add_argument("ref")
+    parser.add_argument("--json", action="store_true")
+
+
+def _add_note(actions: Any) -> None:
+    parser = _action(actions, "note", "add a note to a ticket's audit trail", _note)
+    parser.add_argument("ref")
+    parser.add_argument("text")
+    _add_by(parser)
+
+
+def _add_status(actions: Any) -> None:
+    parser = _action(actions, "status", "move a ticket to another lifecycle state", _status)
+    parser.add_argument("ref")
+    parser.add_argument("state", help="remote_diagnosis, escalated_to_manufacturer, "
+                        "closed, cancelled, … (see docs/tickets.md)")
+    parser.add_argument("--note", default="", help="why (kept in the audit trail)")
+    _add_by(parser)
+
+
+def _add_book_visit(actions: Any) -> None:
+    parser = _action(actions, "book-visit", "book an engineer visit", _book_visit)
+    parser.add_argument("ref")
+    parser.add_argument("--date", required=True, type=_date, help="YYYY-MM-DD")
+    parser.add_argument("--engineer", required=True)
+    parser.add_argument("--parts", nargs="+", action="extend", default=[], metavar="PART",
+                        help="parts the engineer brings (cards, keysets, PSU)")
+    _add_by(parser)
+
+
+def _add_resolve(actions: Any) -> None:
+    parser = _action(actions, "resolve", "mark a ticket resolved", _resolve)
+    parser.add_argument("ref")
+    how = parser.add_mutually_exclusive_group(required=True)
+    how.add_argument("--remote", dest="how", action="store_const", const="remote",
+                     help="first line fixed it remotely")
+    how.add_argument("--on-site", dest="how", action="store_const", const="on_site",
+                     help="an engineer fixed it on site")
+    parser.add_argument("--note", default="")
+    _add_by(parser)
+
+
+def _add_escalate(actions: Any) -> None:
+    parser = _action(actions, "escalate", "send due escalations (run from cron); with "
+                     "--inventory also deliver them now", _escalate)
+    parser.add_argument("--inventory", type=Path, default=None,
+                        help="inventory with the notifications: section")
+
+
+def _add_stats(actions: Any) -> None:
+    parser = _action(actions, "stats", "remote-resolution rate, SLA attainment, counts",
+                     _stats)
+    parser.add_argument("--since", type=_since, default=None,
+                        help="tickets opened since (YYYY-MM-DD, Europe/London, or ISO time)")
+    parser.add_argument("--json", action="store_true")
+
+
+def _add_outbox(actions: Any) -> None:
+    outbox = actions.add_parser("outbox", help="notifications waiting or sent")
+    verbs = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
+    flush = _action(verbs, "flush", "deliver every notification that is due", _flush)
+    flush.add_argument("--inventory", type=Path, required=True,
+                       help="inventory with the notifications: section")
+    flush.add_argument("--limit", type=int, default=None, help="deliver at most N")
+    listing = _action(verbs, "list", "list queued and sent notifications", _outbox_list)
+    listing.add_argument("--status", choices=("pending", "sent", "skipped", "failed"))
     listing.add_argument("--json", action="store_true")
-    add_db_option(listing)
-    listing.set_defaults(handler=_list)
-    show = actions.add_parser("show", help="one ticket with occurrences and audit trail")
-    show.add_argument("ref")
-    show.add_argument("--json", action="store_true")
-    add_db_option(show)
-    show.set_defaults(handler=_show)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _since(text: str) -> datetime:
+    """A date is midnight in London; a time without a zone is London time too."""
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(0), tzinfo=_LONDON)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date or ISO time: {text!r}") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=_LONDON)
+
+
+def _who(args: argparse.Namespace) -> str:
+    if args.by:
+        return str(args.by)
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- handlers ----------------------------------------------------------------------------
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -41,7 +184,114 @@ def _show(args: argparse.Namespace) -> int:
 
     with Register(db_path(args)) as register:
         ticket = register.get(args.ref)
-        occurrences = register.occurrences(args.ref)
-        audit = register.audit(args.ref)
-    print(render_ticket(ticket, occurrences, audit, as_json=args.json))
+        print(render_ticket(ticket, register.occurrences(args.ref), register.audit(args.ref),
+                            escalations=register.sent_escalations(args.ref),
+                            outbox=register.outbox(ref=args.ref), as_json=args.json))
     return EXIT_OK
+
+
+def _note(args: argparse.Namespace) -> int:
+    from agent.tickets import Register
+
+    with Register(db_path(args)) as register:
+        register.add_note(args.ref, args.text, who=_who(args), now=_now())
+    print(f"{args.ref}: note added")
+    return EXIT_OK
+
+
+def _status(args: argparse.Namespace) -> int:
+    from agent.tickets import Register
+
+    with Register(db_path(args)) as register:
+        ticket = register.set_state(args.ref, args.state, who=_who(args), now=_now(),
+                                    note=args.note)
+    print(f"{ticket.ref}: {ticket.state}")
+    return EXIT_OK
+
+
+def _book_visit(args: argparse.Namespace) -> int:
+    from agent.tickets import Register
+
+    with Register(db_path(args)) as register:
+        ticket = register.book_visit(args.ref, visit_date=args.date, engineer=args.engineer,
+                                     parts=args.parts, who=_who(args), now=_now())
+    parts = ", ".join(ticket.visit_parts) or "no parts listed"
+    print(f"{ticket.ref}: visit booked for {ticket.visit_date}, {ticket.visit_engineer} "
+          f"({parts})")
+    return EXIT_OK
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    from agent.tickets import Register
+
+    with Register(db_path(args)) as register:
+        ticket = register.resolve(args.ref, args.how, who=_who(args), now=_now(),
+                                  note=args.note)
+    print(f"{ticket.ref}: {ticket.state}")
+    return EXIT_OK
+
+
+def _escalate(args: argparse.Namespace) -> int:
+    from agent.reports.tickets import render_escalations
+    from agent.tickets import Register
+
+    settings = _settings(args.inventory) if args.inventory is not None else None
+    with Register(db_path(args)) as register:
+        print(render_escalations(register.escalate_due(now=_now(), who=_who_cron())))
+        if settings is None:
+            return EXIT_OK
+        return _deliver(register, settings)
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from agent.reports.tickets import render_stats
+    from agent.tickets import Register, compute_stats
+
+    with Register(db_path(args)) as register:
+        tickets = register.list_tickets(since=args.since)
+    print(render_stats(compute_stats(tickets, now=_now(), since=args.since), as_json=args.json))
+    return EXIT_OK
+
+
+def _flush(args: argparse.Namespace) -> int:
+    from agent.tickets import Register
+
+    settings = _settings(args.inventory)
+    with Register(db_path(args)) as register:
+        return _deliver(register, settings, limit=args.limit)
+
+
+def _outbox_list(args: argparse.Namespace) -> int:
+    from agent.reports.tickets import render_outbox
+    from agent.tickets import Register
+
+    with Register(db_path(args)) as register:
+        messages = register.outbox(status=args.status)
+    print(render_outbox(messages, as_json=args.json))
+    return EXIT_OK
+
+
+def _settings(inventory: Path) -> NotificationSettings:
+    from agent.inventory import load_inventory
+    from agent.tickets.notify import settings_from_inventory
+
+    return settings_from_inventory(load_inventory(inventory))
+
+
+def _deliver(register: Register, settings: NotificationSettings, *,
+             limit: int | None = None) -> int:
+    from agent.tickets.notify import flush_outbox
+
+    report = flush_outbox(register, settings, limit=limit)
+    print(f"outbox: {len(report.sent)} sent, {len(report.skipped)} skipped, "
+          f"{len(report.retrying)} to retry, {len(report.failed)} failed")
+    for label in [*report.retrying, *report.failed, *report.lost_lease]:
+        print(f"  not delivered: {label}")
+    return EXIT_OK if report.ok else EXIT_CHECKS_FAILED
+
+
+def _who_cron() -> str:
+    try:
+        return f"pbxdiag-escalate ({getpass.getuser()})"
+    except (KeyError, OSError):
+        return "pbxdiag-escalate"

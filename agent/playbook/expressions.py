@@ -12,10 +12,12 @@ import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, nodes
+from jinja2 import Template as JinjaTemplate
 from jinja2.environment import TemplateExpression
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
@@ -121,6 +123,28 @@ def matches(value: Any, regex: Any) -> bool:
     return _regex(regex).search(value) is not None
 
 
+def _moment(value: Any) -> datetime:
+    _require_defined(value)
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ExpressionError(f"seconds_between() needs ISO 8601 times, got {value!r}")
+
+
+def seconds_between(earlier: Any, later: Any) -> float:
+    """``later - earlier`` in seconds (negative when ``later`` is before): clock drift checks.
+
+    Mixing a zoned and an unzoned time is an error, not a silent guess at the zone."""
+    start, end = _moment(earlier), _moment(later)
+    if (start.tzinfo is None) != (end.tzinfo is None):
+        raise ExpressionError("seconds_between(): one time has a zone and the other has not")
+    return (end - start).total_seconds()
+
+
 HELPERS: Mapping[str, Callable[..., Any]] = {
     "count": count,
     "all_match": all_match,
@@ -128,10 +152,17 @@ HELPERS: Mapping[str, Callable[..., Any]] = {
     "none_match": none_match,
     "in_range": in_range,
     "matches": matches,
+    "seconds_between": seconds_between,
 }
 
-#: Names a playbook may not bind with ``vars`` or ``register`` (they would hide these).
-RESERVED_NAMES: frozenset[str] = frozenset({*HELPERS, "result"})
+#: Names the engine provides itself: the step's answer, the front-line answers, the
+#: PBX-local time when the step starts, whether the site is in working hours, and whether
+#: programming changes are only being shown (no ``--apply``).
+BUILTIN_NAMES: frozenset[str] = frozenset({"result", "answers", "now", "in_working_hours",
+                                           "check_mode"})
+
+#: Names a playbook may not bind with ``vars``, ``register`` or ``loop_var``.
+RESERVED_NAMES: frozenset[str] = frozenset({*HELPERS, *BUILTIN_NAMES})
 
 
 # --- the environment ---------------------------------------------------------------
@@ -143,7 +174,7 @@ class PlaybookEnvironment(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**"})
 
     def __init__(self) -> None:
-        super().__init__(undefined=StrictUndefined, autoescape=False)
+        super().__init__(undefined=StrictUndefined, autoescape=False, finalize=_no_null)
         self.globals.clear()  # range, lipsum, cycler, joiner, namespace, dict: not needed
         self.globals.update(HELPERS)
 
@@ -162,6 +193,13 @@ class PlaybookEnvironment(ImmutableSandboxedEnvironment):
             return operator.pow(left, right)
         _check_repeat(left, right)
         return operator.mul(left, right)
+
+
+def _no_null(value: Any) -> Any:
+    """A template printing null would send the word "None" to the PBX: refuse it."""
+    if value is None:
+        raise ExpressionError("a {{ }} in the template is null (None); give it a value")
+    return value
 
 
 def _check_exponent(base: Any, exponent: Any) -> None:
@@ -246,10 +284,64 @@ def compile_expression(source: str) -> Expression:
     return Expression(source, compiled)
 
 
+#: Longest text a template may produce: a console line is a few hundred characters, and a
+#: rendered value is sent to a PBX, never used as bulk data.
+MAX_RENDERED_LEN = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A text value with ``{{ expression }}`` parts (a command, a setting value, a question).
+
+    Only ``{{ }}`` is allowed: ``{% %}`` statements (loops, includes, imports, macros) are
+    refused at load time, so a template can do no more than the bare expressions can.
+    """
+
+    source: str
+    _compiled: JinjaTemplate = field(repr=False, compare=False)
+
+    def render(self, context: Mapping[str, Any]) -> str:
+        """The text; an expression failure or an over-long result is an ExpressionError."""
+        try:
+            text: str = _guarded(lambda: self._compiled.render(**context))
+        except ExpressionError as exc:
+            raise ExpressionError(f"{self.source!r}: {exc}") from None
+        if len(text) > MAX_RENDERED_LEN:
+            raise ExpressionError(f"the rendered text is {len(text)} characters long "
+                                  f"(at most {MAX_RENDERED_LEN})")
+        return text
+
+    @property
+    def is_literal(self) -> bool:
+        """No ``{{ }}`` at all: the text can be checked at load time."""
+        return "{{" not in self.source and "{#" not in self.source
+
+
+def compile_template(source: str) -> Template:
+    """Compile a text template once, at load time; statements are a syntax error here."""
+    try:
+        tree = _ENV.parse(source)
+        _only_output(tree)
+        compiled = _ENV.from_string(tree)
+    except TemplateSyntaxError as exc:
+        message = (exc.message or "syntax error").replace("end of template", "end of text")
+        raise ExpressionSyntaxError(message, exc.lineno or 1) from None
+    return Template(source, compiled)
+
+
+def _only_output(tree: nodes.Template) -> None:
+    for node in tree.body:
+        if not isinstance(node, nodes.Output):
+            raise TemplateSyntaxError(
+                "only {{ expressions }} are allowed in playbook text, not {% statements %}",
+                node.lineno)
+
+
 def _syntax_message(source: str, exc: TemplateSyntaxError) -> str:
     message = (exc.message or "syntax error").replace("end of template", "end of expression")
     if "{{" in source or "{%" in source:
-        return f"{message}; expect entries are bare expressions: drop the {{{{ }}}}"
+        return (f"{message}; conditions (expect, when, until, loop) are bare expressions: "
+                "drop the {{ }}")
     if message == "chunk after expression":
         message = "unexpected text after the expression"
         if re.search(r"(?<![=!<>])=(?!=)", source):

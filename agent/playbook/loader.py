@@ -3,8 +3,10 @@
 The file is composed (not just loaded) so every node keeps its line and column; the
 plain data is checked against the published JSON Schema, and each schema error is mapped
 back to the YAML node it is about. Semantic checks the schema cannot express (duplicate
-step names, reserved names, expression syntax) follow. A bad file never gives a
-traceback: every problem, YAML syntax included, becomes a located ``PlaybookError``.
+step names, reserved names, expression syntax, keys that do not fit the step's action,
+settings and their targets, includes) follow. A bad file never gives a traceback: every
+problem, YAML syntax included, becomes a located ``PlaybookError`` — in the file it is in,
+which for a problem inside an included playbook is that file.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -26,19 +29,32 @@ from jsonschema.exceptions import ValidationError
 from agent.errors import PlaybookError
 from agent.playbook.expressions import (
     RESERVED_NAMES,
+    Expression,
     ExpressionSyntaxError,
+    Template,
     compile_expression,
+    compile_template,
     kind_of,
 )
 from agent.playbook.model import (
+    AnswerType,
+    AskStep,
+    BackupStep,
+    CommandStep,
     Expectation,
     GetStep,
+    IncludeStep,
     OnFailure,
+    OutputPattern,
     Playbook,
     Priority,
+    ReadStep,
+    SetStep,
     SourceLocation,
     Step,
+    WaitStep,
 )
+from drivers.base import SETTINGS, SINCE_GETTERS
 
 PathPart = str | int
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -80,6 +96,10 @@ class _Issue:
     at: tuple[PathPart, ...] = ()
     missing: frozenset[str] = field(default=frozenset(), compare=False)
     suggests: str | None = field(default=None, compare=False)
+    #: Set for a problem inside an included file: its own path, and where the include is
+    #: in this file (for ordering the list).
+    path: str | None = None
+    origin: tuple[int, int] | None = None
 
 
 # --- public API --------------------------------------------------------------------
@@ -92,21 +112,44 @@ def schema() -> dict[str, Any]:
 
 
 def load_playbook(path: str | os.PathLike[str]) -> Playbook:
-    """Read, validate and compile a playbook file."""
+    """Read, validate and compile a playbook file (and every file it includes)."""
     shown = os.fspath(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise PlaybookError(f"cannot read playbook: {exc.strerror or exc}", path=shown) from None
-    return parse_playbook(_decode(raw, shown), path=shown)
+    return _load(shown, _Includes(root=Path(shown).resolve().parent, chain=()))
 
 
 def parse_playbook(text: str, *, path: str | None = None) -> Playbook:
-    """Validate and compile playbook text (``path`` only labels the errors)."""
+    """Validate and compile playbook text (``path`` labels the errors and anchors includes)."""
+    base = Path(path).resolve().parent if path else Path.cwd()
+    chain = (Path(path).resolve(),) if path else ()
+    return _parse(text, path, _Includes(root=base, chain=chain))
+
+
+@dataclass(frozen=True, slots=True)
+class _Includes:
+    """Where includes may come from (the top playbook's folder) and the files above us."""
+
+    root: Path
+    chain: tuple[Path, ...]
+
+
+#: Deepest include nesting (cycles are caught before this; it bounds honest chains).
+MAX_INCLUDE_DEPTH = 16
+
+
+def _load(shown: str, includes: _Includes) -> Playbook:
+    try:
+        raw = Path(shown).read_bytes()
+    except OSError as exc:
+        raise PlaybookError(f"cannot read playbook: {exc.strerror or exc}", path=shown) from None
+    chain = (*includes.chain, Path(shown).resolve())
+    return _parse(_decode(raw, shown), shown, _Includes(includes.root, chain))
+
+
+def _parse(text: str, path: str | None, includes: _Includes) -> Playbook:
     try:
         root, data = _compose(text, path)
         _raise_if(_schema_issues(data, root), path)
-        return _build(data, root, text, path)
+        return _build(data, root, text, path, includes)
     except RecursionError:
         raise PlaybookError("the playbook nests too deeply (or has a recursive YAML anchor)",
                             path=path, line=1, column=1) from None
@@ -371,13 +414,52 @@ def _unknown_keys(failure: _Failure) -> list[_Issue]:
     return issues
 
 
+_MISSING_HINTS = {
+    "vendors": "; a command string is one vendor's dialect: add vendors: [...] or write "
+               "command: {panasonic: ..., toshiba: ...}",
+    "choices": '; a "choice" question lists its choices',
+}
+
+
 def _missing_keys(failure: _Failure) -> list[_Issue]:
     return [
-        failure.issue(f'missing required key "{key}" {failure.within}', failure.mapping_node(),
-                      missing=frozenset({key}))
+        failure.issue(f'missing required key "{key}" {failure.within}{_MISSING_HINTS.get(key, "")}',
+                      failure.mapping_node(), missing=frozenset({key}))
         for key in failure.expected
         if key not in failure.instance
     ]
+
+
+def _needs(failure: _Failure) -> list[_Issue]:
+    """``dependentRequired``: a key that only makes sense next to another one."""
+    issues = []
+    for key, needed in failure.expected.items():
+        absent = [name for name in needed if name not in failure.instance]
+        if key not in failure.instance or not absent:
+            continue
+        wanted = " and ".join(f'"{name}"' for name in absent)
+        message = f'"{key}" {failure.within} needs {wanted} too{_NEEDS_HINTS.get(key, "")}'
+        issues.append(failure.issue(message, _key_node(failure.root, failure.at, key)))
+    return issues
+
+
+_NEEDS_HINTS = {
+    "retries": ": retries repeat the step until a condition holds",
+    "until": ": say how many retries (attempts after the first)",
+}
+
+
+def _not_const(failure: _Failure) -> list[_Issue]:
+    wanted = json.dumps(failure.expected)
+    return [failure.issue(f"{failure.description} must be {wanted}", failure.value_node())]
+
+
+def _out_of_range(failure: _Failure) -> list[_Issue]:
+    words = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than",
+             "exclusiveMaximum": "less than"}[failure.keyword]
+    message = (f"{failure.description} must be {words} {failure.expected}, "
+               f"got {json.dumps(failure.instance, default=str)}")
+    return [failure.issue(message, failure.value_node())]
 
 
 def _actions(failure: _Failure) -> list[_Issue]:
@@ -457,6 +539,12 @@ _HANDLERS: dict[str, Callable[[_Failure], list[_Issue]]] = {
     "minProperties": _empty,
     "pattern": _bad_name,
     "uniqueItems": _duplicates,
+    "dependentRequired": _needs,
+    "const": _not_const,
+    "minimum": _out_of_range,
+    "maximum": _out_of_range,
+    "exclusiveMinimum": _out_of_range,
+    "exclusiveMaximum": _out_of_range,
 }
 
 
@@ -469,9 +557,11 @@ def _raise_if(issues: list[_Issue], path: str | None) -> None:
         issue for issue in issues
         if not any((issue.at, key) in typos for key in issue.missing)
     ]
-    ordered = sorted(set(kept), key=lambda issue: (issue.line, issue.column, issue.message))
+    ordered = sorted(set(kept), key=lambda issue: (
+        issue.origin or (issue.line, issue.column), issue.line, issue.column, issue.message))
     raise PlaybookInvalidError([
-        PlaybookError(issue.message, path=path, line=issue.line, column=issue.column)
+        PlaybookError(issue.message, path=issue.path or path, line=issue.line,
+                      column=issue.column)
         for issue in ordered
     ])
 
@@ -487,56 +577,382 @@ class _Source:
     root: yaml.Node
     lines: list[str]
     path: str | None
+    includes: _Includes
     issues: list[_Issue] = field(default_factory=list)
 
     def where(self, at: Sequence[PathPart]) -> SourceLocation:
         node, _ = _locate(self.root, at)
         return SourceLocation(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
 
+    def problem(self, message: str, at: tuple[PathPart, ...], *, key: bool = False) -> None:
+        """Record a problem at a value (or, with ``key``, at the key naming it)."""
+        node = _key_node(self.root, at[:-1], at[-1]) if key else _value_node(self.root, at)
+        self.issues.append(_issue_at(message, node, at))
 
-def _build(data: Mapping[str, Any], root: yaml.Node, text: str, path: str | None) -> Playbook:
-    source = _Source(data, root, text.splitlines(), path)
-    steps = [_build_step(index, source) for index in range(len(data["steps"]))]
+    def describe(self, at: Sequence[PathPart]) -> str:
+        return _describe(at, self.data)
+
+    def compiled(self, at: tuple[PathPart, ...], text: str,
+                 compile_: Callable[[str], Any], what: str) -> Any:
+        """Compile an expression or template now, so a typo is caught before dialling."""
+        try:
+            return compile_(text)
+        except ExpressionSyntaxError as exc:
+            node, _ = _locate(self.root, at)
+            line, column = _expression_position(node, exc.lineno, self.lines)
+            self.issues.append(_Issue(f"invalid {what} in {self.describe(at)}: {exc}", line,
+                                      column, at))
+            return None
+
+    def expression(self, at: tuple[PathPart, ...], text: str) -> Expression | None:
+        result: Expression | None = self.compiled(at, text, compile_expression, "expression")
+        return result
+
+    def template(self, at: tuple[PathPart, ...], text: str) -> Template | None:
+        result: Template | None = self.compiled(at, text, compile_template, "template")
+        return result
+
+
+def _build(data: Mapping[str, Any], root: yaml.Node, text: str, path: str | None,
+           includes: _Includes) -> Playbook:
+    source = _Source(data, root, text.splitlines(), path, includes)
+    built = [_build_step(index, source) for index in range(len(data["steps"]))]
     source.issues.extend(_duplicate_step_names(data, root))
     source.issues.extend(_reserved_names(data, root))
     _raise_if(source.issues, path)
-    return Playbook(
-        name=data["name"],
-        description=data.get("description", ""),
-        vars=dict(data.get("vars") or {}),
-        steps=tuple(steps),
-        path=path,
-    )
+    steps = tuple(step for step in built if step is not None)
+    playbook = Playbook(name=data["name"], description=data.get("description", ""),
+                        vars=dict(data.get("vars") or {}), steps=steps, path=path)
+    _raise_if(_duplicate_ask_keys(playbook), path)
+    return playbook
 
 
-def _build_step(index: int, source: _Source) -> Step:
+# --- one step --------------------------------------------------------------------------
+
+#: Keys that do not fit an action (the schema allows them on a step in general).
+_NOT_WITH: Mapping[str, frozenset[str]] = {
+    "include": frozenset({"expect", "register", "on_failure", "loop", "loop_var", "retries",
+                          "delay", "until", "continue_on_failure"}),
+    "set": frozenset({"retries", "delay", "until"}),
+    "ask": frozenset({"retries", "delay", "until", "loop", "loop_var"}),
+    "wait": frozenset({"retries", "delay", "until"}),
+    "backup": frozenset({"retries", "delay", "until", "loop", "loop_var"}),
+}
+_WHY_NOT = {
+    "set": "a programming change is never repeated blindly",
+    "wait": "wait polls by itself (timeout, interval)",
+    "include": "put these keys on the included steps",
+}
+
+
+def _build_step(index: int, source: _Source) -> Step | None:
     """Common keys here; the action key picks the step class (the schema ensured one)."""
     at: tuple[PathPart, ...] = ("steps", index)
     raw = source.data["steps"][index]
-    expectations = (
-        _expectation((*at, "expect", number), text, source)
-        for number, text in enumerate(raw.get("expect", []))
-    )
+    action = next(key for key in _STEP_BUILDERS if key in raw)
+    _misplaced_keys(action, raw, at, source)
+    common = _common(raw, at, source)
+    if common is None:
+        return None
+    return _STEP_BUILDERS[action](raw, common, _At(at, source))
+
+
+def _misplaced_keys(action: str, raw: Mapping[str, Any], at: tuple[PathPart, ...],
+                    source: _Source) -> None:
+    for key in sorted(_NOT_WITH.get(action, frozenset()).intersection(raw)):
+        why = _WHY_NOT.get(action)
+        message = (f'"{key}" cannot be used with "{action}" in {source.describe(at)}'
+                   + (f": {why}" if why else ""))
+        source.problem(message, (*at, key), key=True)
+
+
+def _common(raw: Mapping[str, Any], at: tuple[PathPart, ...], source: _Source
+            ) -> dict[str, Any] | None:
+    expectations = [_expectation((*at, "expect", number), text, source)
+                    for number, text in enumerate(raw.get("expect", []))]
+    when = _optional_expression(raw, "when", at, source)
+    until = _optional_expression(raw, "until", at, source)
+    loop = _loop(raw, at, source)
+    step_vars = _data(raw.get("vars") or {}, (*at, "vars"), source)
+    _check_loop_var(raw, at, source)
+    compiled = [*expectations, *(v for k, v in (("when", when), ("until", until), ("loop", loop))
+                                 if k in raw)]
+    if any(item is None for item in compiled) or step_vars is None:
+        return None
     on_failure = raw.get("on_failure")
-    common: dict[str, Any] = {
+    return {
         "name": raw["name"],
         "expect": tuple(e for e in expectations if e is not None),
         "register": raw.get("register"),
         "on_failure": _on_failure(on_failure) if on_failure else None,
         "tags": tuple(raw.get("tags", ())),
         "where": source.where(at),
+        "when": when,
+        "loop": loop,
+        "loop_var": raw.get("loop_var", "item"),
+        "retries": raw.get("retries", 0),
+        "delay": float(raw.get("delay", 1.0)),
+        "until": until,
+        "vendors": tuple(raw.get("vendors", ())),
+        "models": tuple(raw.get("models", ())),
+        "continue_on_failure": raw.get("continue_on_failure", True),
+        "vars": step_vars,
     }
-    action = next(key for key in _STEP_BUILDERS if key in raw)
-    return _STEP_BUILDERS[action](raw, common)
 
 
-def _get_step(raw: Mapping[str, Any], common: dict[str, Any]) -> Step:
-    return GetStep(get=raw["get"], **common)
+def _optional_expression(raw: Mapping[str, Any], key: str, at: tuple[PathPart, ...],
+                         source: _Source) -> Expression | None:
+    if key not in raw:
+        return None
+    value = raw[key]  # ``when: false`` is YAML's boolean: the expression false
+    text = str(value).lower() if isinstance(value, bool) else value
+    return source.expression((*at, key), text)
 
 
-#: Action key → step class builder; new step kinds (command, set, ask, wait) add a line.
-_STEP_BUILDERS: dict[str, Callable[[Mapping[str, Any], dict[str, Any]], Step]] = {
+def _loop(raw: Mapping[str, Any], at: tuple[PathPart, ...], source: _Source) -> Any:
+    """A loop string is an expression giving a list; a list's strings may be templates."""
+    if "loop" not in raw:
+        return None
+    if isinstance(raw["loop"], str):
+        return source.expression((*at, "loop"), raw["loop"])
+    items = _data(raw["loop"], (*at, "loop"), source)
+    return tuple(items) if items is not None else None
+
+
+def _check_loop_var(raw: Mapping[str, Any], at: tuple[PathPart, ...], source: _Source) -> None:
+    name = raw.get("loop_var")
+    if name in RESERVED_NAMES:
+        source.problem(f'loop_var "{name}" {_within(at, source.data)} would hide the built-in '
+                       f'"{name}"; pick another name', (*at, "loop_var"))
+
+
+def _data(value: Any, at: tuple[PathPart, ...], source: _Source) -> Any:
+    """Plain YAML data with every string holding ``{{`` compiled as a template (None if bad)."""
+    failed = False
+
+    def walk(item: Any, where: tuple[PathPart, ...]) -> Any:
+        nonlocal failed
+        if isinstance(item, str) and ("{{" in item or "{%" in item):
+            template = source.template(where, item)
+            failed = failed or template is None
+            return template
+        if isinstance(item, Mapping):
+            return {key: walk(child, (*where, key)) for key, child in item.items()}
+        if isinstance(item, list):
+            return [walk(child, (*where, number)) for number, child in enumerate(item)]
+        return item
+
+    result = walk(value, at)
+    return None if failed else result
+
+
+@dataclass(frozen=True, slots=True)
+class _At:
+    """One step's path and source, for the action builders."""
+
+    at: tuple[PathPart, ...]
+    source: _Source
+
+    def key(self, *keys: PathPart) -> tuple[PathPart, ...]:
+        return (*self.at, *keys)
+
+    def problem(self, message: str, *keys: PathPart, key: bool = False) -> None:
+        self.source.problem(message, self.key(*keys), key=key)
+
+    @property
+    def step(self) -> str:
+        return self.source.describe(self.at)
+
+
+Builder = Callable[[Mapping[str, Any], dict[str, Any], _At], Step | None]
+
+
+def _get_step(raw: Mapping[str, Any], common: dict[str, Any], at: _At) -> Step | None:
+    since = None
+    if "since" in raw:
+        if raw["get"] not in SINCE_GETTERS:
+            takes = ", ".join(sorted(SINCE_GETTERS))
+            at.problem(f'"since" {_within(at.at, at.source.data)} only works with getters that '
+                       f'keep a history ({takes}), not "{raw["get"]}"', "since", key=True)
+            return None
+        since = at.source.expression(at.key("since"), raw["since"])
+        if since is None:
+            return None
+    return GetStep(get=raw["get"], since=since, **common)
+
+
+def _read_step(raw: Mapping[str, Any], common: dict[str, Any], at: _At) -> Step | None:
+    spec = raw["read"]
+    if SETTINGS[spec["setting"]].write_only:
+        at.problem(f'setting "{spec["setting"]}" is write-only: it cannot be read back',
+                   "read", "setting")
+        return None
+    ok, target = _setting_target(spec, at, "read")
+    return ReadStep(setting=spec["setting"], target=target, **common) if ok else None
+
+
+def _setting_target(spec: Mapping[str, Any], at: _At, action: str
+                    ) -> tuple[bool, Template | None]:
+    """(fine?, compiled target or None): a target exactly when the setting is addressed."""
+    setting = SETTINGS[spec["setting"]]
+    if setting.target and "target" not in spec:
+        at.problem(f'setting "{setting.key}" needs a target (the {setting.target}) '
+                   f"{_within(at.key(action), at.source.data)}", action)
+        return False, None
+    if not setting.target and "target" in spec:
+        at.problem(f'setting "{setting.key}" has no target; remove "target"', action, "target",
+                   key=True)
+        return False, None
+    if "target" not in spec:
+        return True, None
+    target = at.source.template(at.key(action, "target"), spec["target"])
+    return target is not None, target
+
+
+def _set_step(raw: Mapping[str, Any], common: dict[str, Any], at: _At) -> Step | None:
+    spec = raw["set"]
+    ok, target = _setting_target(spec, at, "set")
+    value = at.source.template(at.key("set", "value"), spec["value"])
+    if not ok or value is None:
+        return None
+    allowed = SETTINGS[spec["setting"]].values
+    if allowed and value.is_literal and value.source not in allowed:
+        at.problem(f'"{value.source}" is not a value of setting "{spec["setting"]}" '
+                   f"(values: {', '.join(allowed)})", "set", "value")
+        return None
+    return SetStep(setting=spec["setting"], target=target, value=value, **common)
+
+
+def _command_step(raw: Mapping[str, Any], common: dict[str, Any], at: _At) -> Step | None:
+    command = raw["command"]
+    if isinstance(command, Mapping):
+        commands = {vendor: at.source.template(at.key("command", vendor), text)
+                    for vendor, text in command.items()}
+    else:
+        template = at.source.template(at.key("command"), command)
+        commands = dict.fromkeys(raw["vendors"], template)
+    expect_output = _patterns(raw, "expect_output", at)
+    reject_output = _patterns(raw, "reject_output", at)
+    if any(t is None for t in commands.values()) or expect_output is None \
+            or reject_output is None:
+        return None
+    return CommandStep(commands={v: t for v, t in commands.items() if t is not None},
+                       expect_output=expect_output, reject_output=reject_output,
+                       changes=raw.get("changes", False), **common)
+
+
+def _patterns(raw: Mapping[str, Any], key: str, at: _At) -> tuple[OutputPattern, ...] | None:
+    patterns = []
+    for number, text in enumerate(raw.get(key, [])):
+        try:
+            patterns.append(OutputPattern(text, re.compile(text, re.MULTILINE)))
+        except re.error as exc:
+            at.problem(f"bad regular expression in {at.source.describe(at.key(key, number))}: "
+                       f"{exc}", key, number)
+            return None
+    return tuple(patterns)
+
+
+def _ask_step(raw: Mapping[str, Any], common: dict[str, Any], at: _At) -> Step | None:
+    spec = raw["ask"]
+    kind = AnswerType(spec["type"])
+    if "choices" in spec and kind is not AnswerType.CHOICE:
+        at.problem(f'"choices" only go with type "choice" (this question is "{kind}")',
+                   "ask", "choices", key=True)
+        return None
+    question = at.source.template(at.key("ask", "question"), spec["question"])
+    if question is None:
+        return None
+    return AskStep(key=spec["key"], question=question, type=kind,
+                   choices=tuple(spec.get("choices", ())), **common)
+
+
+def _wait_step(raw: Mapping[str, Any], common: dict[str, Any], at: _At) -> Step | None:
+    spec = raw["wait"]
+    condition = at.source.expression(at.key("wait", "until"), spec["until"])
+    if condition is None:
+        return None
+    interval = float(spec.get("interval", 5.0))
+    if interval > spec["timeout"]:
+        at.problem(f"the interval ({interval:g}s) is longer than the timeout "
+                   f"({spec['timeout']:g}s)", "wait", "interval")
+        return None
+    return WaitStep(get=spec["get"], condition=condition, timeout=float(spec["timeout"]),
+                    interval=interval, **common)
+
+
+def _backup_step(raw: Mapping[str, Any], common: dict[str, Any], at: _At) -> Step | None:
+    return BackupStep(**common)
+
+
+def _include_step(raw: Mapping[str, Any], common: dict[str, Any], at: _At) -> Step | None:
+    target = _include_path(raw["include"], at)
+    if target is None:
+        return None
+    includes = at.source.includes
+    node = _value_node(at.source.root, at.key("include"))
+    origin = (node.start_mark.line + 1, node.start_mark.column + 1)
+    try:
+        playbook = _load(str(_shown(target)), includes)
+    except PlaybookInvalidError as exc:
+        at.source.issues.extend(_foreign(problem, origin) for problem in exc.problems)
+        return None
+    except PlaybookError as exc:
+        if exc.line is None:  # unreadable: the problem is the include line itself
+            at.problem(f'cannot include "{raw["include"]}": {exc.message}', "include")
+        else:
+            at.source.issues.append(_foreign(exc, origin))
+        return None
+    return IncludeStep(include=raw["include"], playbook=playbook, **common)
+
+
+def _include_path(written: str, at: _At) -> Path | None:
+    """Resolve an include inside the top playbook's folder; refuse escapes and cycles."""
+    includes = at.source.includes
+    base = Path(at.source.path).resolve().parent if at.source.path else includes.root
+    relative = Path(written)
+    target = (base / relative).resolve()
+    problem = None
+    if relative.is_absolute() or not target.is_relative_to(includes.root):
+        problem = (f'include "{written}" is outside the playbook folder {includes.root}: '
+                   "a playbook may only include files beside or below it")
+    elif relative.suffix not in (".yaml", ".yml"):
+        problem = f'include "{written}" is not a playbook file (.yaml or .yml)'
+    elif target in includes.chain:
+        loop = [*includes.chain[includes.chain.index(target):], target]
+        problem = "include cycle: " + " → ".join(path.name for path in loop)
+    elif len(includes.chain) >= MAX_INCLUDE_DEPTH:
+        problem = f"includes nest more than {MAX_INCLUDE_DEPTH} deep"
+    if problem:
+        at.problem(problem, "include")
+        return None
+    return target
+
+
+def _shown(target: Path) -> Path:
+    """A path as the user would write it (relative to the working directory when inside)."""
+    try:
+        return target.relative_to(Path.cwd())
+    except ValueError:
+        return target
+
+
+def _foreign(problem: PlaybookError, origin: tuple[int, int]) -> _Issue:
+    """A problem in an included file keeps that file's path and position."""
+    return _Issue(problem.message, problem.line or 1, problem.column or 1,
+                  path=problem.path, origin=origin)
+
+
+#: Action key → step builder (the order is the order actions are named in messages).
+_STEP_BUILDERS: dict[str, Builder] = {
     "get": _get_step,
+    "read": _read_step,
+    "command": _command_step,
+    "set": _set_step,
+    "ask": _ask_step,
+    "wait": _wait_step,
+    "backup": _backup_step,
+    "include": _include_step,
 }
 
 
@@ -548,15 +964,8 @@ def _on_failure(raw: Mapping[str, Any]) -> OnFailure:
 
 def _expectation(at: tuple[PathPart, ...], text: str, source: _Source) -> Expectation | None:
     """Compile one ``expect`` entry now, so a typo is caught before the line is dialled."""
-    node, _ = _locate(source.root, at)
-    try:
-        expression = compile_expression(text)
-    except ExpressionSyntaxError as exc:
-        line, column = _expression_position(node, exc.lineno, source.lines)
-        message = f"invalid expression in {_describe(at, source.data)}: {exc}"
-        source.issues.append(_Issue(message, line, column, at))
-        return None
-    return Expectation(expression, source.where(at))
+    expression = source.expression(at, text)
+    return Expectation(expression, source.where(at)) if expression is not None else None
 
 
 def _expression_position(node: yaml.Node, lineno: int, lines: list[str]) -> tuple[int, int]:
@@ -594,10 +1003,34 @@ def _reserved_names(data: Mapping[str, Any], root: yaml.Node) -> list[_Issue]:
             message = f'var "{name}" would hide the built-in "{name}"; pick another name'
             issues.append(_issue_at(message, node, ("vars",)))
     for index, step in enumerate(data["steps"]):
+        for name in step.get("vars") or {}:
+            if name in RESERVED_NAMES:
+                at = ("steps", index, "vars")
+                node = _key_node(root, at, name)
+                message = (f'var "{name}" {_within(at[:-1], data)} would hide the built-in '
+                           f'"{name}"; pick another name')
+                issues.append(_issue_at(message, node, at))
         name = step.get("register")
         if name in RESERVED_NAMES:
             at = ("steps", index, "register")
             message = (f'register "{name}" {_within(at[:-1], data)} would hide the built-in '
                        f'"{name}"; pick another name')
             issues.append(_issue_at(message, _value_node(root, at), at))
+    return issues
+
+
+def _duplicate_ask_keys(playbook: Playbook) -> list[_Issue]:
+    """One answer per key in a run, included playbooks too: a second ask would overwrite it."""
+    first: dict[str, AskStep] = {}
+    issues = []
+    for step in playbook.walk():
+        if not isinstance(step, AskStep):
+            continue
+        earlier = first.setdefault(step.key, step)
+        if earlier is step or step.where is None:
+            continue
+        message = (f'answer key "{step.key}" is already asked by step "{earlier.name}" '
+                   f"({earlier.where}); each question needs its own key")
+        issues.append(_Issue(message, step.where.line, step.where.column,
+                             path=step.where.path))
     return issues

@@ -1,18 +1,24 @@
 """The validated, immutable form of a playbook: what the engine runs.
 
 The loader builds these only after the file has passed the schema and the semantic
-checks, so the engine never re-validates. Each step kind is its own class (``GetStep``
-today; command/set/ask/wait later) sharing the common keys of :class:`Step`, and every
-node remembers where it came from so run-time messages can point back at the file.
+checks, so the engine never re-validates. Each step kind is its own class sharing the
+common keys of :class:`Step`, and every node remembers where it came from so run-time
+messages can point back at the file.
+
+Two kinds of text: *expressions* (``expect``, ``when``, ``until``, a ``loop`` string,
+``since``) are bare Jinja expressions; *templates* (a command, a setting's target and
+value, a question, string ``vars``) are text with ``{{ }}`` parts.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from agent.playbook.expressions import Expression
+from agent.playbook.expressions import Expression, Template
 from agent.result import FailureHint
 
 
@@ -22,6 +28,15 @@ class Priority(StrEnum):
     P1 = "P1"
     P2 = "P2"
     P3 = "P3"
+
+
+class AnswerType(StrEnum):
+    """How a front-line answer is read and checked."""
+
+    YES_NO = "yes_no"
+    CHOICE = "choice"
+    TEXT = "text"
+    SECRET = "secret"  # noqa: S105 - typed without echo, recorded masked (a new PIN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +76,21 @@ class Expectation:
         return self.expression.source
 
 
+@dataclass(frozen=True, slots=True)
+class OutputPattern:
+    """One ``expect_output`` / ``reject_output`` regular expression, compiled at load."""
+
+    source: str
+    regex: re.Pattern[str] = field(repr=False, compare=False)
+
+    def found_in(self, output: str) -> bool:
+        return self.regex.search(output) is not None
+
+
+#: A ``loop``: a literal list (strings may be templates) or an expression giving a list.
+Loop = tuple[Any, ...] | Expression
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Step:
     """Keys every step kind shares; subclasses add exactly one action."""
@@ -71,9 +101,24 @@ class Step:
     on_failure: OnFailure | None = None
     tags: tuple[str, ...] = ()
     where: SourceLocation | None = None
+    when: Expression | None = None
+    loop: Loop | None = None
+    loop_var: str = "item"
+    retries: int = 0
+    delay: float = 1.0
+    until: Expression | None = None
+    vendors: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    continue_on_failure: bool = True
+    vars: Mapping[str, Any] = field(default_factory=dict)
 
     #: The YAML key that selects this step kind (also the schema's action key).
     action: ClassVar[str] = ""
+
+    @property
+    def changes_pbx(self) -> bool:
+        """True when running the step may change the PBX's programming."""
+        return False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,6 +128,89 @@ class GetStep(Step):
     action: ClassVar[str] = "get"
 
     get: str
+    since: Expression | None = None  # only for getters that take ``since``
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadStep(Step):
+    """Read one programmed setting (``drivers.base.SETTINGS``) without changing it."""
+
+    action: ClassVar[str] = "read"
+
+    setting: str
+    target: Template | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandStep(Step):
+    """Send one raw console command in the vendor's own dialect."""
+
+    action: ClassVar[str] = "command"
+
+    commands: Mapping[str, Template]  # vendor → command text
+    expect_output: tuple[OutputPattern, ...] = ()
+    reject_output: tuple[OutputPattern, ...] = ()
+    changes: bool = False  # the command programs the PBX: held back in check mode
+
+    @property
+    def changes_pbx(self) -> bool:
+        return self.changes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetStep(Step):
+    """Change one setting: read, compare, write, read back, roll back on mismatch."""
+
+    action: ClassVar[str] = "set"
+
+    setting: str
+    value: Template
+    target: Template | None = None
+
+    @property
+    def changes_pbx(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AskStep(Step):
+    """A front-line question for the caller, answered at the terminal or in advance."""
+
+    action: ClassVar[str] = "ask"
+
+    key: str
+    question: Template
+    type: AnswerType
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaitStep(Step):
+    """Poll a getter until a condition holds or the timeout passes."""
+
+    action: ClassVar[str] = "wait"
+
+    get: str
+    condition: Expression  # ``wait.until``
+    timeout: float
+    interval: float = 5.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BackupStep(Step):
+    """Take the driver's backup of all programming data (read-only)."""
+
+    action: ClassVar[str] = "backup"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncludeStep(Step):
+    """Run another playbook's steps here, with its vars overridden by ``vars``."""
+
+    action: ClassVar[str] = "include"
+
+    include: str  # as written (relative to the including file)
+    playbook: Playbook
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +226,23 @@ class Playbook:
     @property
     def step_names(self) -> list[str]:
         return [step.name for step in self.steps]
+
+    def walk(self) -> Iterator[Step]:
+        """Every step, included playbooks' steps in place (after their include step)."""
+        for step in self.steps:
+            yield step
+            if isinstance(step, IncludeStep):
+                yield from step.playbook.walk()
+
+    @property
+    def has_changes(self) -> bool:
+        """Whether a run may program the PBX (so ``--apply`` matters)."""
+        return any(step.changes_pbx for step in self.walk())
+
+    @property
+    def ask_keys(self) -> frozenset[str]:
+        return frozenset(step.key for step in self.walk() if isinstance(step, AskStep))
+
+    @property
+    def tags(self) -> frozenset[str]:
+        return frozenset(tag for step in self.walk() for tag in step.tags)

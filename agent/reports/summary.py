@@ -37,6 +37,11 @@ def render_summary(diagnosis: Diagnosis) -> str:
         lines += [_step_line(step, width) for step in result.steps]
     lines.append("")
     lines += _filing_lines(diagnosis.filing, passed=result.status is RunStatus.PASSED)
+    if diagnosis.notified is not None:
+        report = diagnosis.notified
+        pending = len(report.retrying) + len(report.failed) + len(report.lost_lease)
+        lines.append(f"  notified:  {len(report.sent)} sent"
+                     + (f", {pending} left in the outbox for retry" if pending else ""))
     lines.append(f"  result:    {diagnosis.files.result}")
     lines.append(f"  transcript: {diagnosis.files.transcript}")
     return "\n".join(lines)

@@ -1,4 +1,8 @@
-"""Tickets: classify a run, compute its SLA clock, and keep it in the fault register."""
+"""Tickets: classify a run, compute its SLA clock, keep it in the fault register, notify.
+
+Delivery (SMTP, webhooks) lives in ``agent.tickets.notify`` and is imported only by the
+commands that flush the outbox.
+"""
 
 from agent.tickets.classify import (
     FAULT_CLASSES,
@@ -8,14 +12,18 @@ from agent.tickets.classify import (
     Priority,
     classify,
 )
-from agent.tickets.register import (
+from agent.tickets.lifecycle import CLOSED_STATES, STATES, InvalidTransition
+from agent.tickets.model import (
     AuditEntry,
     Occurrence,
+    OutboxMessage,
     Outcome,
-    Register,
+    RunDetails,
+    SentEscalation,
     Ticket,
     TicketNotFound,
 )
+from agent.tickets.register import Register
 from agent.tickets.sla import (
     Contract,
     Deadlines,
@@ -24,24 +32,33 @@ from agent.tickets.sla import (
     deadlines,
     working_time_between,
 )
+from agent.tickets.stats import TicketStats, compute_stats
 
 __all__ = [
+    "CLOSED_STATES",
     "FAULT_CLASSES",
     "PRIORITY_RANK",
     "PRIORITY_TITLES",
+    "STATES",
     "AuditEntry",
     "Classification",
     "Contract",
     "Deadlines",
+    "InvalidTransition",
     "Occurrence",
+    "OutboxMessage",
     "Outcome",
     "Priority",
     "Register",
+    "RunDetails",
+    "SentEscalation",
     "Ticket",
     "TicketNotFound",
+    "TicketStats",
     "WorkingCalendar",
     "add_working_hours",
     "classify",
+    "compute_stats",
     "deadlines",
     "working_time_between",
 ]

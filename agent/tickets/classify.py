@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal, TypeGuard
 
 from agent.result import RunResult, RunStatus, StepResult
@@ -51,7 +52,22 @@ POWER_CODES: Final[Mapping[str, str]] = {
     "010": "AC power down",
     "011": "DC power down",
 }
+#: How far back a power entry in the error log still explains today's fault: long enough
+#: for a weekend surge reported on Monday, short enough that last quarter's power cut
+#: (every site has one in its log) does not make every visit look chargeable.
+POWER_LOOKBACK: Final = timedelta(days=7)
+#: How far back an error-log *history* entry still counts as a symptom of this fault
+#: (active alarms always count).
+RECENT_LOG_WINDOW: Final = timedelta(hours=24)
+#: Front-line answers that report a possible non-covered cause (SLA.md "Cover").
+NON_COVERED_ANSWERS: Final[Mapping[str, str]] = {
+    "power_cut": "caller reports a power cut",
+    "surge": "caller reports a power surge",
+}
+_YES: Final = frozenset({"yes", "y", "true", "1"})
+_NO: Final = frozenset({"no", "n", "false", "0"})
 _WORKING_EXTENSION_STATES: Final = frozenset({"idle", "busy"})
+_BROKEN_EXTENSION_STATES: Final = frozenset({"fault", "out_of_service"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,17 +98,33 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """The getter answers a rule may read, each a list of plain dicts (may be empty)."""
+    """The getter answers a rule may read, each a list of plain dicts (may be empty).
+
+    ``at`` is when the run started: error-log history is judged relative to it, never to
+    the wall clock, so re-classifying an old result gives the same answer.
+    """
 
     cards: tuple[Mapping[str, Any], ...] = ()
     trunks: tuple[Mapping[str, Any], ...] = ()
     extensions: tuple[Mapping[str, Any], ...] = ()
     alarms: tuple[Mapping[str, Any], ...] = ()
     error_log: tuple[Mapping[str, Any], ...] = ()
+    operating_mode: Mapping[str, Any] | None = None
+    answers: Mapping[str, Any] = field(default_factory=dict)
+    at: datetime | None = None
 
     @classmethod
     def from_run(cls, run: RunResult) -> Facts:
-        return cls(**{name: _records(run.facts.get(name)) for name in _FACT_NAMES})
+        mode = run.facts.get("operating_mode")
+        return cls(**{name: _records(run.facts.get(name)) for name in _FACT_NAMES},
+                   operating_mode=mode if isinstance(mode, Mapping) else None,
+                   answers=dict(run.answers), at=run.started_at)
+
+    def recent_entries(self) -> tuple[Mapping[str, Any], ...]:
+        """Active alarms, then error-log history from the last ``RECENT_LOG_WINDOW``."""
+        history = tuple(e for e in self.error_log
+                        if _within(e.get("first_seen"), self.at, RECENT_LOG_WINDOW))
+        return self.alarms + history
 
 
 _FACT_NAMES: Final = ("cards", "trunks", "extensions", "alarms", "error_log")
@@ -160,16 +192,39 @@ def trunk_usable(trunk: Mapping[str, Any]) -> bool:
 
 
 def non_covered_reason(facts: Facts) -> str | None:
-    """Name the power-failure / surge entries, so support can warn the visit may be chargeable."""
+    """Name the power-failure / surge evidence, so support can warn the visit may be chargeable.
+
+    Two sources (SLA.md "Cover"): the caller's front-line answers, and power entries in
+    the PBX's log — active alarms always, history only from the last ``POWER_LOOKBACK``.
+    """
+    reasons = [text for key, text in NON_COVERED_ANSWERS.items()
+               if answered_yes(facts.answers.get(key))]
     seen: dict[str, str] = {}
-    for entry in (*facts.error_log, *facts.alarms):
+    history = (e for e in facts.error_log
+               if _within(e.get("first_seen"), facts.at, POWER_LOOKBACK))
+    for entry in (*history, *facts.alarms):
         code = _code(entry)
         if code in POWER_CODES and code not in seen:
             when = entry.get("first_seen")
             seen[code] = f"{POWER_CODES[code]} (#{code}{f' at {when}' if when else ''})"
-    if not seen:
+    reasons += seen.values()
+    if not reasons:
         return None
-    return "possible non-covered cause: " + "; ".join(seen.values())
+    return "possible non-covered cause: " + "; ".join(reasons)
+
+
+def answered_yes(value: object) -> bool:
+    """A front-line answer of yes: ``True`` or a yes-like word (``"Yes"``, ``"y"``)."""
+    if isinstance(value, bool):
+        return value
+    return isinstance(value, str) and value.strip().lower() in _YES
+
+
+def answered_no(value: object) -> bool:
+    """A front-line answer of no (an unanswered question is neither yes nor no)."""
+    if isinstance(value, bool):
+        return not value
+    return isinstance(value, str) and value.strip().lower() in _NO
 
 
 def signature(failed: Sequence[StepResult], rule: str) -> str:
@@ -234,12 +289,119 @@ def digital_sync_loss(facts: Facts) -> Finding | None:
     return Finding("P2", "digital-sync-loss", summary, lines)
 
 
+def caller_report(facts: Facts) -> Finding | None:
+    """The front-line question that separates P1 from P2 (SLA.md "call-out procedure"):
+    every extension affected — can they still dial internally?"""
+    if str(facts.answers.get("extensions_affected", "")).strip().lower() != "all":
+        return None
+    internal = facts.answers.get("internal_calls_work")
+    if answered_no(internal):
+        return Finding("P1", "caller-no-calls", "caller reports no internal or external calls",
+                       ("caller: all extensions affected, internal calls fail",))
+    if answered_yes(internal):
+        return Finding("P2", "caller-no-external-calls",
+                       "caller reports internal calls work, external calls fail",
+                       ("caller: all extensions affected, internal calls work",))
+    return None
+
+
+def extension_card_down(facts: Facts) -> Finding | None:
+    """Some extension cards out (not all): a block of extensions dead, the rest working."""
+    cards = [c for c in facts.cards if is_extension_card(c)]
+    down = [c for c in cards if c.get("status") != "in_service"]
+    if not down or len(down) == len(cards):
+        return None
+    slots = {_location(c).get("slot") for c in down}
+    dead = [e for e in facts.extensions if _location(e).get("slot") in slots]
+    summary = f"{len(down)} of {len(cards)} extension cards out of service"
+    return Finding("P3", "extension-card-down", summary,
+                   tuple(card_line(c) for c in down) + extension_lines(dead))
+
+
+def trunks_down(facts: Facts) -> Finding | None:
+    """Some trunks unusable while others still carry calls (one dead or busied-out line)."""
+    down = [t for t in facts.trunks if not trunk_usable(t)]
+    if not down or len(down) == len(facts.trunks):
+        return None
+    summary = f"{len(down)} of {len(facts.trunks)} trunks down"
+    return Finding("P3", "trunks-down", summary, trunk_lines(down))
+
+
+def extensions_down(facts: Facts) -> Finding | None:
+    """Some extensions faulty or out of service (not-connected ports are not faults)."""
+    broken = [e for e in facts.extensions if e.get("state") in _BROKEN_EXTENSION_STATES]
+    if not broken or len(broken) == len(facts.extensions):
+        return None
+    summary = f"{len(broken)} of {len(facts.extensions)} extensions out of order"
+    return Finding("P3", "extensions-down", summary, extension_lines(broken))
+
+
+def card_down(facts: Facts) -> Finding | None:
+    """A card other than the processor or an extension card out (trunk, voicemail, DSP…)."""
+    down = [c for c in facts.cards if c.get("status") != "in_service"
+            and not is_processor(c) and not is_extension_card(c)]
+    if not down:
+        return None
+    lines = tuple(card_line(c) for c in down)
+    summary = f"card {lines[0]}" if len(down) == 1 else f"{len(down)} cards out of service"
+    return Finding("P3", "card-down", summary, lines)
+
+
+def night_mode_stuck(facts: Facts) -> Finding | None:
+    """Time service switched by hand to Night: callers hear the night service all day.
+
+    Whether it is working hours is the playbook's check to make (it knows the site);
+    this rule only names the evidence when that check failed.
+    """
+    mode = facts.operating_mode
+    if not mode or str(mode.get("mode", "")).lower() != "night" or mode.get("automatic", True):
+        return None
+    return Finding("P3", "night-mode-stuck", "time service left on manual Night",
+                   ("time service: Night, manual switching",))
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRule:
+    """A P3 finding named by error codes among the active alarms and recent log."""
+
+    rule: str
+    codes: frozenset[str]
+    summary: str
+
+    def __call__(self, facts: Facts) -> Finding | None:
+        hits = [e for e in facts.recent_entries() if _code(e) in self.codes]
+        if not hits:
+            return None
+        return Finding("P3", self.rule, self.summary,
+                       tuple(dict.fromkeys(alarm_line(e) for e in hits)))
+
+
+#: One per simulator fault scenario whose evidence is only an alarm (DOMAIN.md).
+CODE_RULES: Final[tuple[CodeRule, ...]] = (
+    CodeRule("digital-trunk-alarm", SYNC_ALARM_CODES, "digital trunk alarm"),
+    CodeRule("power-alarm", frozenset({"010", "011"}), "power supply alarm"),
+    CodeRule("battery-low", frozenset({"012"}), "RAM backup battery low"),
+    CodeRule("fan-alarm", frozenset({"014", "042"}), "fan alarm"),
+    CodeRule("clock-sync", frozenset({"234", "235", "392"}), "clock synchronisation problem"),
+    CodeRule("voicemail-card", frozenset({"216", "217", "310"}), "voicemail card error"),
+    CodeRule("smdr-link", frozenset({"510"}), "call logger (SMDR) link lost"),
+    CodeRule("system-restart", frozenset({"000", "001", "002"}), "system restarted"),
+)
+
+#: Worst first; within a priority the earlier rule names the ticket.
 EVIDENCE_RULES: Final[tuple[Rule, ...]] = (
     processor_down,
     no_working_extension,
     extension_cards_down,
     all_trunks_down,
     digital_sync_loss,
+    caller_report,
+    extension_card_down,
+    trunks_down,
+    extensions_down,
+    card_down,
+    night_mode_stuck,
+    *CODE_RULES,
 )
 
 
@@ -350,6 +512,27 @@ def _where(record: Mapping[str, Any], *, card_only: bool = False) -> str:
         if isinstance(value, int):
             parts.append(f"{level} {value:02d}")
     return " ".join(parts)
+
+
+def _within(seen: object, at: datetime | None, window: timedelta) -> bool:
+    """Was an entry logged within ``window`` before ``at``? Undated or unknown: yes.
+
+    PBX clocks are naive local time; the comparison is naive too, which is right to
+    within the UTC offset — nothing at the scale of these windows.
+    """
+    if at is None or seen is None:
+        return True
+    try:
+        when = seen if isinstance(seen, datetime) else datetime.fromisoformat(str(seen))
+    except ValueError:
+        return True
+    return _naive(at) - _naive(when) <= window
+
+
+def _naive(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def _code(entry: Mapping[str, Any]) -> str:

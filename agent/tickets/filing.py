@@ -13,6 +13,8 @@ from typing import Any
 from agent.inventory import Site
 from agent.result import RunResult, RunStatus
 from agent.tickets.classify import Classification, classify
+from agent.tickets.excerpt import transcript_excerpt
+from agent.tickets.model import RunDetails
 from agent.tickets.register import Outcome, Register, Ticket
 from agent.tickets.sla import Contract, WorkingCalendar
 
@@ -57,6 +59,7 @@ def _calendar(raw: dict[str, Any]) -> WorkingCalendar:
 
 def file_run(register: Register, site: Site, result: RunResult,
              now: datetime | None = None) -> Filing:
+    """Record a run's verdict; any notification it causes is queued in the same change."""
     moment = now or result.finished_at or datetime.now(UTC)
     if result.status is RunStatus.PASSED:
         cleared = register.record_all_clear(site_id=site.id, run_id=result.run_id, now=moment)
@@ -67,5 +70,12 @@ def file_run(register: Register, site: Site, result: RunResult,
     outcome = register.record_fault(site_id=site.id, customer=site.title,
                                     classification=classification,
                                     contract=contract_for(site), run_id=result.run_id,
-                                    now=moment)
+                                    now=moment, run=run_details(result))
     return Filing(classification=classification, outcome=outcome)
+
+
+def run_details(result: RunResult) -> RunDetails:
+    """Read outside the register's transaction: the excerpt comes from a file."""
+    return RunDetails(transcript=result.transcript,
+                      excerpt=transcript_excerpt(result.transcript, result.steps),
+                      answers=dict(result.answers))

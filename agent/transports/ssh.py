@@ -1,22 +1,44 @@
 """SSH line (paramiko) with host keys verified against a known_hosts file.
 
-There is no silent auto-add: an unknown key or a changed key is refused with the key's
-fingerprint so support can check it with the site. The socket gets TCP_NODELAY because
-paramiko never sets it and each authentication round would otherwise stall ~40 ms.
+There is no silent auto-add: an unknown key is refused with its fingerprint so support
+can check it with the site — unless the site opts in to trust-on-first-use (``tofu``),
+which records the first key seen (and logs its fingerprint). A *changed* key is always
+refused, TOFU or not. The socket gets TCP_NODELAY because paramiko never sets it and
+each authentication round would otherwise stall ~40 ms.
+
+Per-site options: ``key_file`` (public-key authentication first, password or
+keyboard-interactive after), ``tofu``, ``legacy`` and ``keepalive``. By default the
+weak algorithms paramiko still ships (CBC and 3DES ciphers, MD5 and SHA-1 MACs) are
+disabled; ``legacy`` enables them for old PBX firmware. paramiko 4+ no longer has SHA-1
+key exchange, ``ssh-rsa`` (SHA-1) signatures or DSA keys at all: a PBX that offers only
+those cannot be reached over SSH by pbxdiag (use its telnet/serial path).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import socket
+import threading
 from pathlib import Path
 
 import paramiko
+import structlog
 
 from agent.errors import AuthFailed, ConnectFailed, HostKeyRejected, LineDropped
 from agent.secrets import REDACTOR
 from agent.transports.base import Credentials, Transport
+
+log = structlog.get_logger(__name__)
+
+#: Still in paramiko but weak: off unless a site asks for ``legacy``.
+WEAK_ALGORITHMS: dict[str, list[str]] = {
+    "ciphers": ["aes128-cbc", "aes192-cbc", "aes256-cbc", "3des-cbc"],
+    "macs": ["hmac-md5", "hmac-md5-96", "hmac-sha1", "hmac-sha1-96"],
+}
+DEFAULT_KEEPALIVE = 30  # seconds: keeps a NAT or firewall from dropping a quiet session
+_KNOWN_HOSTS_LOCK = threading.Lock()
 
 
 def known_hosts_name(host: str, port: int) -> str:
@@ -34,7 +56,8 @@ class SSHTransport(Transport):
 
     def __init__(self, *, host: str, port: int, credentials: Credentials,
                  known_hosts: Path | None, connect_timeout: float = 10.0,
-                 term_width: int = 132) -> None:
+                 term_width: int = 132, key_file: Path | None = None, tofu: bool = False,
+                 legacy: bool = False, keepalive: int = DEFAULT_KEEPALIVE) -> None:
         super().__init__()
         self.host = host
         self.port = port
@@ -42,6 +65,10 @@ class SSHTransport(Transport):
         self.known_hosts = known_hosts
         self.connect_timeout = connect_timeout
         self.term_width = term_width
+        self.key_file = key_file
+        self.tofu = tofu
+        self.legacy = legacy
+        self.keepalive = keepalive
         self._transport: paramiko.Transport | None = None
         self._channel: paramiko.Channel | None = None
 
@@ -52,10 +79,14 @@ class SSHTransport(Transport):
 
     def open(self) -> None:
         try:
-            self._transport = paramiko.Transport(self._connect_socket())
-            self._transport.start_client(timeout=self.connect_timeout)
+            self._transport = paramiko.Transport(
+                self._connect_socket(),
+                disabled_algorithms=None if self.legacy else WEAK_ALGORITHMS)
+            self._negotiate(self._transport)
             self._verify_host_key(self._transport.get_remote_server_key())
             self._authenticate(self._transport)
+            if self.keepalive > 0:
+                self._transport.set_keepalive(self.keepalive)
             self._channel = self._open_shell(self._transport)
         except BaseException:
             self.close()
@@ -71,24 +102,57 @@ class SSHTransport(Transport):
         return sock
 
     def _verify_host_key(self, key: paramiko.PKey) -> None:
+        if not self.tofu:
+            self._check_host_key(key, may_record=False)
+            return
+        with _KNOWN_HOSTS_LOCK:  # two runs meeting the same new PBX record it once
+            self._check_host_key(key, may_record=True)
+
+    def _check_host_key(self, key: paramiko.PKey, *, may_record: bool) -> None:
         name = known_hosts_name(self.host, self.port)
         offered = f"{key.get_name()} {fingerprint(key)}"
-        if self.known_hosts is None or not self.known_hosts.exists():
+        if self.known_hosts is None:
             raise HostKeyRejected(
                 f"no known_hosts file to verify {name} ({offered}); record the PBX's key first")
-        recorded = paramiko.HostKeys(str(self.known_hosts)).lookup(name)
+        exists = self.known_hosts.exists()
+        recorded = paramiko.HostKeys(str(self.known_hosts)).lookup(name) if exists else None
         if not recorded:
-            raise HostKeyRejected(
-                f"unknown host key for {name} ({offered}); not in {self.known_hosts}")
+            if may_record:
+                self._record_host_key(name, key)
+                return
+            where = f"not in {self.known_hosts}" if exists else f"no file {self.known_hosts}"
+            raise HostKeyRejected(f"unknown host key for {name} ({offered}); {where}; "
+                                  f"record the PBX's key first")
         expected = recorded.get(key.get_name())
         if expected is None or expected.asbytes() != key.asbytes():
             raise HostKeyRejected(
                 f"host key for {name} has CHANGED (now {offered}); refusing to connect — "
                 f"check with the site before updating {self.known_hosts}")
 
+    def _negotiate(self, transport: paramiko.Transport) -> None:
+        try:
+            transport.start_client(timeout=self.connect_timeout)
+        except (paramiko.SSHException, EOFError, OSError) as err:
+            hint = "" if self.legacy else " (old firmware? try legacy=1 for this site)"
+            raise ConnectFailed(f"SSH negotiation with {self.display_url} failed: "
+                                f"{REDACTOR.scrub(str(err))}{hint}") from None
+
+    def _record_host_key(self, name: str, key: paramiko.PKey) -> None:
+        """Trust on first use: append the key OpenSSH-style, and say so loudly."""
+        assert self.known_hosts is not None
+        line = f"{name} {key.get_name()} {key.get_base64()}\n"
+        self.known_hosts.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.known_hosts, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a", encoding="ascii") as out:
+            out.write(line)
+        log.warning("trusting SSH host key on first use", host=name,
+                    key=f"{key.get_name()} {fingerprint(key)}", known_hosts=str(self.known_hosts))
+
     def _authenticate(self, transport: paramiko.Transport) -> None:
         username = self.credentials.username or ""
         secret = self.credentials.password.reveal() if self.credentials.password else ""
+        if self.key_file is not None and self._authenticate_key(transport, username, secret):
+            return
         try:
             try:
                 transport.auth_password(username, secret)
@@ -104,6 +168,40 @@ class SSHTransport(Transport):
         except paramiko.SSHException as err:
             raise ConnectFailed(f"SSH failure on {self.display_url}: {REDACTOR.scrub(str(err))}") \
                 from None
+
+    def _authenticate_key(self, transport: paramiko.Transport, username: str,
+                          secret: str) -> bool:
+        """Public-key authentication; False when the server wants a password as well."""
+        assert self.key_file is not None
+        key = self._load_key(secret)
+        try:
+            transport.auth_publickey(username, key)
+        except paramiko.AuthenticationException as err:
+            if not secret:
+                raise AuthFailed(f"{self.display_url} refused the key {self.key_file}: "
+                                 f"{REDACTOR.scrub(str(err))}") from None
+            log.info("key refused, trying the password", url=self.display_url)
+            return False
+        except paramiko.SSHException as err:
+            raise ConnectFailed(f"SSH failure on {self.display_url}: {REDACTOR.scrub(str(err))}") \
+                from None
+        return transport.is_authenticated()
+
+    def _load_key(self, secret: str) -> paramiko.PKey:
+        """The site's private key; an encrypted one is unlocked with the site password."""
+        assert self.key_file is not None
+        try:
+            try:
+                return paramiko.PKey.from_path(self.key_file)
+            except (paramiko.PasswordRequiredException, TypeError):  # TypeError: PEM keys
+                if not secret:
+                    raise
+                # cryptography wants bytes although paramiko's signature says str
+                return paramiko.PKey.from_path(self.key_file,
+                                               secret.encode())  # type: ignore[arg-type]
+        except (OSError, paramiko.SSHException, ValueError, TypeError) as err:
+            raise AuthFailed(f"cannot use key file {self.key_file}: "
+                             f"{REDACTOR.scrub(str(err))}") from None
 
     def _open_shell(self, transport: paramiko.Transport) -> paramiko.Channel:
         try:

@@ -24,8 +24,7 @@ from drivers.model import (
     TrunkKind,
     TrunkState,
 )
-
-BadLines = list[tuple[int, str]]
+from drivers.textparse import BadLines, content_lines, key_values, table
 
 ERROR_LOG_LINE = re.compile(
     r"^(?P<date>\d\d/\d\d/\d\d) (?P<time>\d\d:\d\d) {4}(?P<level>MJ|MN) ALM "
@@ -44,7 +43,6 @@ _EXT_LINE = re.compile(
     r"^(?P<ext>\d+)\s+(?P<cab>\d)\s+(?P<slot>\d\d)\s+(?P<port>\d\d)\s+(?P<type>[A-Z]+)\s"
     r"(?P<name>.*?)\s+(?P<status>IDLE|BUSY|OUS|FLT|NC)\s*$"
 )
-_KEY_VALUE = re.compile(r"^(?P<key>[A-Z][A-Za-z ]*?)\s*:\s*(?P<value>.*?)\s*$")
 
 _CARD_STATUS = {"INS": CardStatus.IN_SERVICE, "OUS": CardStatus.OUT_OF_SERVICE,
                 "FLT": CardStatus.FAULT}
@@ -55,10 +53,6 @@ _TRUNK_KIND = {"LCOT": TrunkKind.ANALOGUE, "BRI": TrunkKind.BRI, "PRI": TrunkKin
 _EXT_STATUS = {"IDLE": ExtensionState.IDLE, "BUSY": ExtensionState.BUSY,
                "OUS": ExtensionState.OUT_OF_SERVICE, "FLT": ExtensionState.FAULT,
                "NC": ExtensionState.NOT_CONNECTED}
-
-
-def _content_lines(text: str) -> list[tuple[int, str]]:
-    return [(n, line.rstrip()) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
 
 
 def location_from_sub_code(sub: str) -> Location | None:
@@ -94,7 +88,7 @@ def parse_error_log(text: str, *, empty_marker: str = "NO ERROR LOG") -> tuple[l
                                                                             BadLines]:
     entries: list[Alarm] = []
     bad: BadLines = []
-    for number, line in _content_lines(text):
+    for number, line in content_lines(text):
         if line.strip() == empty_marker:
             continue
         entry = parse_error_line(line)
@@ -112,30 +106,23 @@ def parse_alarms(text: str) -> tuple[list[Alarm], BadLines]:
 def parse_version(text: str) -> tuple[SystemInfo | None, BadLines]:
     model = version = None
     bad: BadLines = []
-    for number, line in _content_lines(text):
-        kv = _KEY_VALUE.match(line)
-        ver = _VERSION_LINE.match(line.strip())
-        if ver:
+    for number, line in content_lines(text):
+        if _VERSION_LINE.match(line.strip()):
             version = line.strip()
-        elif kv and kv["key"] == "System Model":
-            model = kv["value"]
-        else:
+            continue
+        values, not_key_value = key_values(line)
+        if not_key_value or set(values) != {"System Model"}:
             bad.append((number, line))
+        else:
+            model = values["System Model"]
     if model is None or version is None:
         return None, bad or [(0, "missing System Model or version line")]
     return SystemInfo(vendor="panasonic", model=model, software_version=version,
                       raw=text.strip()), bad
 
 
-def _table(text: str, header: str) -> tuple[list[tuple[int, str]], BadLines]:
-    lines = _content_lines(text)
-    if lines and lines[0][1].split() == header.split():
-        return lines[1:], []
-    return lines, [(0, f"missing header {header!r}")]
-
-
 def parse_cards(text: str) -> tuple[list[Card], BadLines]:
-    rows, bad = _table(text, "CAB SLT CARD MODEL FIRMWARE STATUS")
+    rows, bad = table(text, "CAB SLT CARD MODEL FIRMWARE STATUS")
     cards: list[Card] = []
     for number, line in rows:
         match = _CARD_LINE.match(line)
@@ -150,7 +137,7 @@ def parse_cards(text: str) -> tuple[list[Card], BadLines]:
 
 
 def parse_trunks(text: str) -> tuple[list[Trunk], BadLines]:
-    rows, bad = _table(text, "CO CAB SLT PRT KIND STATUS")
+    rows, bad = table(text, "CO CAB SLT PRT KIND STATUS")
     trunks: list[Trunk] = []
     for number, line in rows:
         match = _CO_LINE.match(line)
@@ -166,7 +153,7 @@ def parse_trunks(text: str) -> tuple[list[Trunk], BadLines]:
 
 
 def parse_extensions(text: str) -> tuple[list[Extension], BadLines]:
-    rows, bad = _table(text, "EXT CAB SLT PRT TYPE NAME STATUS")
+    rows, bad = table(text, "EXT CAB SLT PRT TYPE NAME STATUS")
     extensions: list[Extension] = []
     for number, line in rows:
         match = _EXT_LINE.match(line)
@@ -181,14 +168,7 @@ def parse_extensions(text: str) -> tuple[list[Extension], BadLines]:
 
 
 def parse_mode(text: str) -> tuple[OperatingMode | None, BadLines]:
-    values: dict[str, str] = {}
-    bad: BadLines = []
-    for number, line in _content_lines(text):
-        kv = _KEY_VALUE.match(line)
-        if kv is None:
-            bad.append((number, line))
-        else:
-            values[kv["key"]] = kv["value"]
+    values, bad = key_values(text)
     mode, switching = values.get("TIME SERVICE"), values.get("SWITCHING")
     if mode is None or switching not in ("AUTO", "MANUAL"):
         return None, bad or [(0, "missing TIME SERVICE or SWITCHING")]

@@ -1,34 +1,36 @@
 """The Panasonic maintenance console (docs/dialects/panasonic.md) as a transport-free session.
 
-Bytes in through ``feed``, bytes out through ``send``: the same object serves SSH, telnet,
-a pseudo-terminal or a modem line, so every transport shows byte-for-byte the same
-dialect. Input is handled one byte at a time, so any split of the input gives the same
-output, and no input (noise, binary, an over-long line) can raise.
+CR LF line endings, ``KX-TDE200> `` prompts, ``-- More -- `` paging, ``ERROR nn: TEXT``
+replies; the line discipline is shared with the other dialects (``console_base``).
 """
 
 from __future__ import annotations
 
-import enum
-from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
+from simulators.console_base import CR, LF, SPACE, LineSession, Phase
+from simulators.models import NS_VIRTUAL_SLOTS, PANASONIC
+from simulators.panasonic import programs
+from simulators.panasonic.smdr import format_log_entry, smdr_lines
 from simulators.state import Card as CardRecord
 from simulators.state import CoLine, Extension, LogEntry, PbxState
 
-CR, LF, BS, DEL, SPACE = 0x0D, 0x0A, 0x08, 0x7F, 0x20
 CRLF = b"\r\n"
 PAGER_PROMPT = b"-- More -- "
 PAGER_ERASE = b"\r" + b" " * len(PAGER_PROMPT) + b"\r"
-BACKSPACE_ECHO = b"\b \b"
 MAX_LINE = 256
 DEFAULT_PAGE_LINES = 20
 MAX_LOGIN_ATTEMPTS = 3
 DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+SINCE_FORMAT = "%d/%m/%y %H:%M"
 
 CARD_HEADER = "CAB SLT CARD     MODEL        FIRMWARE STATUS"
 CO_HEADER = "CO  CAB SLT PRT KIND STATUS"
 EXT_HEADER = "EXT   CAB SLT PRT TYPE NAME             STATUS"
+NS_UNIT = "01"  # KX-NS sub codes: BB, the unit number of this (stand-alone) system
+
+__all__ = ["ConsoleError", "PanasonicSession", "format_log_entry"]
 
 
 class ConsoleError(Exception):
@@ -42,6 +44,8 @@ class ConsoleError(Exception):
 UNKNOWN_COMMAND = (1, "UNKNOWN COMMAND")
 INVALID_PARAMETER = (2, "INVALID PARAMETER")
 LINE_TOO_LONG = (2, "LINE TOO LONG")
+PROGRAMMING_LOCKED = (3, "PROGRAMMING LOCKED")
+NOT_IN_PROGRAMMING = (4, "NOT IN PROGRAMMING MODE")
 
 
 # --- rendering (pure functions of state records) ------------------------------------------
@@ -51,9 +55,15 @@ def _two(n: int) -> str:
     return f"{n:02d}"
 
 
-def format_log_entry(e: LogEntry) -> str:
-    """The published error-log / SMDR alarm line: 4 spaces after the time."""
-    return f"{e.when:%d/%m/%y %H:%M}    {e.level} ALM #{e.code:03d} 00 {e.sub_code} {e.message}"
+def ns_sub_code(e: LogEntry) -> str:
+    """KX-NS's 8-digit ``BBWXYYZZ``: unit, ``*`` for a virtual slot (else 0), then XYYZZ."""
+    virtual = e.cabinet == 1 and e.slot in NS_VIRTUAL_SLOTS
+    return f"{NS_UNIT}{'*' if virtual else '0'}{e.sub_code}"
+
+
+def format_ns_log_entry(e: LogEntry) -> str:
+    return (f"{e.when:%d/%m/%y %H:%M}    {e.level} ALM #{e.code:03d} 00 {ns_sub_code(e)} "
+            f"{e.message}")
 
 
 def format_card(c: CardRecord) -> str:
@@ -75,177 +85,81 @@ def format_date(now: datetime) -> str:
     return f"DATE : {now:%d/%m/%y} {DAYS[now.weekday()]} {now:%H:%M:%S}"
 
 
+def parse_since(args: list[str]) -> datetime | None:
+    """``[]`` -> None; ``["SINCE", "DD/MM/YY", "HH:MM"]`` -> that minute; else ERROR 02."""
+    if not args:
+        return None
+    if len(args) != 3 or args[0].upper() != "SINCE":
+        raise ConsoleError(*INVALID_PARAMETER)
+    try:
+        return datetime.strptime(f"{args[1]} {args[2]}", SINCE_FORMAT)
+    except ValueError:
+        raise ConsoleError(*INVALID_PARAMETER) from None
+
+
 # --- the session --------------------------------------------------------------------------
-
-
-class _Phase(enum.Enum):
-    LOGIN_USER = enum.auto()
-    LOGIN_PASSWORD = enum.auto()
-    COMMAND = enum.auto()
-    PAGER = enum.auto()
-    CLOSED = enum.auto()
 
 
 Handler = Callable[[list[str]], list[str]]
 
 
-class PanasonicSession:
+class PanasonicSession(LineSession):
     """One maintenance-console session over any byte stream."""
+
+    line_ending = CRLF
+    max_line = MAX_LINE
+    pager_prompt = PAGER_PROMPT
+    page_lines = DEFAULT_PAGE_LINES
 
     def __init__(self, pbx: PbxState, *, login_required: bool, send: Callable[[bytes], None],
                  username: str = "INSTALLER", password: str | None = None) -> None:
         if login_required and password is None:
             raise ValueError("a session with a login dialogue needs a password")
-        self._pbx = pbx
-        self._send = send
-        self._login_required = login_required
+        super().__init__(pbx, login_required=login_required, send=send)
         self._username = username
         self._password = password
-        self._phase = _Phase.LOGIN_USER if login_required else _Phase.COMMAND
-        self._out = bytearray()
-        self._line = bytearray()
-        self._discarded = 0  # characters typed past MAX_LINE + 1, not stored
-        self._skip_lf = False
         self._given_user = ""
         self._failed_logins = 0
-        self._paging = True
-        self._page_lines = DEFAULT_PAGE_LINES
-        self._pending: deque[str] = deque()
+        self._programming = False
+        self._typed = ""  # the whole command line (WRITE takes its value from it)
+        self._format_entry = (format_ns_log_entry if pbx.system.model.startswith("KX-NS")
+                              else format_log_entry)
         self._commands: dict[str, Handler] = {
             "VER": self._ver, "ALM": self._alm, "ERR": self._err, "CARD": self._card,
             "CO": self._co, "EXT": self._ext, "MODE": self._mode, "DATE": self._date,
-            "PAGE": self._page, "EXIT": self._exit,
+            "PAGE": self._page, "EXIT": self._exit, "SMDR": self._smdr,
+            "PRG": self._prg, "END": self._end, "READ": self._read, "WRITE": self._write,
+            "DUMP": self._dump,
         }
 
-    # --- lifecycle ----------------------------------------------------------------------
+    # --- dialect hooks --------------------------------------------------------------------
 
-    @property
-    def closed(self) -> bool:
-        """True once the PBX has ended the session (EXIT, third failed login, close)."""
-        return self._phase is _Phase.CLOSED
-
-    def start(self) -> None:
-        """Send the banner, then the prompt (SSH) or the login dialogue (other lines)."""
-        model = self._pbx.system.model
-        title = f"{self._pbx.system.vendor} {model} Maintenance Console"
+    def _greet(self) -> None:
+        """The banner, then the prompt (SSH) or the login dialogue (other lines)."""
+        vendor = self._pbx.system.vendor or PANASONIC
+        title = f"{vendor} {self._pbx.system.model} Maintenance Console"
         if self._login_required:
             self._emit_line(title)
             self._emit(b"Login: ")
         else:
             self._emit(CRLF)
             self._emit_line(title)
-            self._emit_line(f"Copyright (C) {self._pbx.system.vendor}")
+            self._emit_line(f"Copyright (C) {vendor}")
             self._emit(CRLF)
             self._prompt()
-        self._flush()
-
-    def feed(self, data: bytes) -> None:
-        """Handle bytes typed by the client; the answer leaves through ``send`` in one call."""
-        for byte in data:
-            if self.closed:
-                break
-            self._byte(byte)
-        self._flush()
-
-    def close(self) -> None:
-        """The line went away: end the session and release what it held. Sends nothing."""
-        self._phase = _Phase.CLOSED
-        self._pbx.release_programming(self)
-
-    # --- output -------------------------------------------------------------------------
-
-    def _emit(self, data: bytes) -> None:
-        self._out += data
-
-    def _emit_line(self, text: str) -> None:
-        self._out += text.encode("ascii", "replace") + CRLF
-
-    def _flush(self) -> None:
-        if self._out:
-            data = bytes(self._out)
-            self._out.clear()
-            self._send(data)
 
     def _prompt(self) -> None:
-        self._phase = _Phase.COMMAND
-        self._emit(f"{self._pbx.system.model}> ".encode("ascii", "replace"))
+        self._phase = Phase.COMMAND
+        mode = "(PRG)" if self._programming else ""
+        self._emit(f"{self._pbx.system.model}{mode}> ".encode("ascii", "replace"))
 
-    # --- input, one byte at a time ------------------------------------------------------
-
-    def _byte(self, byte: int) -> None:
-        if self._skip_lf:
-            self._skip_lf = False
-            if byte == LF:
-                return
-        if self._phase is _Phase.PAGER:
-            self._pager_byte(byte)
-        elif byte in (CR, LF):
-            self._skip_lf = byte == CR
-            self._end_of_line()
-        elif byte in (BS, DEL):
-            self._backspace()
-        elif SPACE <= byte < DEL:
-            self._printable(byte)
-        # Any other byte (controls, 8-bit noise) is ignored, as the PBX ignores line noise.
-
-    @property
-    def _echoing(self) -> bool:
-        return self._phase is not _Phase.LOGIN_PASSWORD
-
-    def _printable(self, byte: int) -> None:
-        if len(self._line) <= MAX_LINE:
-            self._line.append(byte)
-        else:
-            self._discarded += 1
-        if self._echoing:
-            self._emit(bytes((byte,)))
-
-    def _backspace(self) -> None:
-        if self._discarded:
-            self._discarded -= 1
-        elif self._line:
-            self._line.pop()
-        else:
-            return
-        if self._echoing:
-            self._emit(BACKSPACE_ECHO)
-
-    def _take_line(self) -> str | None:
-        """The typed line, or None when it was longer than MAX_LINE characters."""
-        too_long = len(self._line) > MAX_LINE
-        text = self._line.decode("ascii")
-        self._line.clear()
-        self._discarded = 0
-        return None if too_long else text
-
-    def _end_of_line(self) -> None:
-        self._emit(CRLF)
-        text = self._take_line()
-        if self._phase is _Phase.LOGIN_USER:
-            self._given_user = text or ""
-            self._phase = _Phase.LOGIN_PASSWORD
+    def _login_line(self, text: str) -> None:
+        if self._phase is Phase.LOGIN_USER:
+            self._given_user = text
+            self._phase = Phase.LOGIN_PASSWORD
             self._emit(b"Password: ")
-        elif self._phase is _Phase.LOGIN_PASSWORD:
-            self._check_login(text or "")
-        elif text is None:
-            self._error(*LINE_TOO_LONG)
-        else:
-            self._execute(text)
-
-    def _pager_byte(self, byte: int) -> None:
-        if byte in (CR, LF, SPACE):
-            self._skip_lf = byte == CR
-            self._emit(PAGER_ERASE)
-            self._show_page()
-        elif byte in (ord("q"), ord("Q")):
-            self._emit(PAGER_ERASE)
-            self._pending.clear()
-            self._prompt()
-
-    # --- login --------------------------------------------------------------------------
-
-    def _check_login(self, password: str) -> None:
-        if self._given_user == self._username and password == self._password:
+            return
+        if self._given_user == self._username and text == self._password:
             self._prompt()
             return
         self._failed_logins += 1
@@ -253,8 +167,23 @@ class PanasonicSession:
         if self._failed_logins >= MAX_LOGIN_ATTEMPTS:
             self.close()
         else:
-            self._phase = _Phase.LOGIN_USER
+            self._phase = Phase.LOGIN_USER
             self._emit(b"Login: ")
+
+    def _too_long(self) -> None:
+        self._error(*LINE_TOO_LONG)
+
+    def _pager_byte(self, byte: int) -> None:
+        if byte in (CR, LF, SPACE):
+            self._skip_lf = byte == CR
+            self._erase_pager()
+            self._show(self._page_lines)
+        elif byte in (ord("q"), ord("Q")):
+            self._quit_pager()
+
+    def close(self) -> None:
+        self._programming = False
+        super().close()
 
     # --- commands -----------------------------------------------------------------------
 
@@ -271,24 +200,14 @@ class PanasonicSession:
         try:
             if handler is None:
                 raise ConsoleError(*UNKNOWN_COMMAND)
+            self._typed = text
             lines = handler(words[1:])
         except ConsoleError as exc:
             self._emit_line(exc.line)
             self._prompt()
             return
         if not self.closed:
-            self._pending = deque(lines)
-            self._show_page()
-
-    def _show_page(self) -> None:
-        count = self._page_lines if self._paging else len(self._pending)
-        for _ in range(min(count, len(self._pending))):
-            self._emit_line(self._pending.popleft())
-        if self._pending:
-            self._phase = _Phase.PAGER
-            self._emit(PAGER_PROMPT)
-        else:
-            self._prompt()
+            self._output(lines)
 
     @staticmethod
     def _no_args(args: list[str]) -> None:
@@ -302,11 +221,17 @@ class PanasonicSession:
 
     def _alm(self, args: list[str]) -> list[str]:
         self._no_args(args)
-        return [format_log_entry(e) for e in self._pbx.active_alarms()] or ["NO ALARM"]
+        return [self._format_entry(e) for e in self._pbx.active_alarms()] or ["NO ALARM"]
 
     def _err(self, args: list[str]) -> list[str]:
-        self._no_args(args)
-        return [format_log_entry(e) for e in self._pbx.error_log()] or ["NO ERROR LOG"]
+        since = parse_since(args)
+        entries = [e for e in self._pbx.error_log() if since is None or e.when >= since]
+        return [self._format_entry(e) for e in entries] or ["NO ERROR LOG"]
+
+    def _smdr(self, args: list[str]) -> list[str]:
+        since = parse_since(args)
+        items = [item for _, item in self._pbx.smdr_items()]
+        return smdr_lines(items, since) or ["NO SMDR DATA"]
 
     def _card(self, args: list[str]) -> list[str]:
         self._no_args(args)
@@ -349,3 +274,50 @@ class PanasonicSession:
         self._emit_line("BYE")
         self.close()
         return []
+
+    # --- system programming -------------------------------------------------------------
+
+    def _prg(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        if not self._pbx.acquire_programming(self):
+            raise ConsoleError(*PROGRAMMING_LOCKED)
+        self._programming = True
+        return ["OK"]
+
+    def _end(self, args: list[str]) -> list[str]:
+        self._need_programming()
+        self._no_args(args)
+        self._programming = False
+        self._pbx.release_programming(self)
+        return ["OK"]
+
+    def _need_programming(self) -> None:
+        if not self._programming:
+            raise ConsoleError(*NOT_IN_PROGRAMMING)
+
+    def _read(self, args: list[str]) -> list[str]:
+        self._need_programming()
+        if not args:
+            raise ConsoleError(*INVALID_PARAMETER)
+        try:
+            return [programs.read(self._pbx, args[0], tuple(args[1:]))]
+        except programs.ProgramError:
+            raise ConsoleError(*INVALID_PARAMETER) from None
+
+    def _write(self, args: list[str]) -> list[str]:
+        """``WRITE nnn args = value``: the value is the rest of the line after ``=``."""
+        self._need_programming()
+        head, equals, value = self._typed.partition("=")
+        words = head.split()[1:]
+        if not equals or not words:
+            raise ConsoleError(*INVALID_PARAMETER)
+        try:
+            programs.write(self._pbx, words[0], tuple(words[1:]), value.strip())
+        except programs.ProgramError:
+            raise ConsoleError(*INVALID_PARAMETER) from None
+        return ["OK"]
+
+    def _dump(self, args: list[str]) -> list[str]:
+        self._need_programming()
+        self._no_args(args)
+        return programs.dump(self._pbx)

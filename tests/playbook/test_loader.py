@@ -21,7 +21,8 @@ from agent.playbook import (
     parse_playbook,
     schema,
 )
-from drivers.base import GETTERS
+from agent.playbook.engine import handled_actions
+from drivers.base import GETTERS, SETTINGS
 
 BROKEN = Path(__file__).parent / "broken"
 
@@ -74,6 +75,30 @@ EXPECTED: dict[str, tuple[int, int, str]] = {
     "python_tag.yaml": (3, 12, "tags like !!python are refused"),
     "reserved_register.yaml": (5, 15, 'register "result" in step 1 ("Alarms") would hide'),
     "bad_var_name.yaml": (3, 3, 'name "max-minor" in "vars" is not a valid name'),
+    "retries_without_until.yaml": (5, 5, '"retries" in step 1 ("Alarms") needs "until" too'),
+    "retries_zero.yaml": (6, 14, '"retries" in step 1 ("Mode") must be at least 1, got 0'),
+    "command_without_vendors.yaml": (3, 5, 'missing required key "vendors" in step 1 '
+                                           "(\"Error log\"); a command string is one vendor's"),
+    "unknown_setting.yaml": (5, 16, 'got "extension_nam"; did you mean "extension_name"?'),
+    "set_missing_target.yaml": (5, 7, 'setting "extension_name" needs a target (the extension)'),
+    "ask_bad_type.yaml": (6, 13, '"ask.type" in step 1 ("Power cut") must be one of yes_no, '
+                                 "choice, text, secret"),
+    "include_cycle.yaml": (6, 14, "include cycle: include_cycle.yaml → include_cycle.yaml"),
+    "include_missing.yaml": (4, 14, 'cannot include "no-such-playbook.yaml": cannot read'),
+    "bad_output_regex.yaml": (7, 9, 'bad regular expression in item 2 of "expect_output"'),
+    "template_statement.yaml": (5, 18, "only {{ expressions }} are allowed in playbook text"),
+    "wait_missing_timeout.yaml": (5, 7, 'missing required key "timeout" in "wait" in step 1'),
+    "loop_var_reserved.yaml": (6, 15, 'loop_var "result" in step 1 ("Trunks") would hide'),
+    "register_on_include.yaml": (5, 5, '"register" cannot be used with "include" in step 1'),
+    "since_on_alarms.yaml": (5, 5, '"since" in step 1 ("Alarms") only works with getters'),
+    "backup_false.yaml": (4, 13, '"backup" in step 1 ("Backup") must be true'),
+    "bad_when.yaml": (5, 11, 'invalid expression in "when" in step 1 ("Alarms"): '
+                             "unexpected text after the expression; use == to compare"),
+}
+#: Broken only through what they include: the error is located in the included file.
+INCLUDED: dict[str, tuple[str, int, int, str]] = {
+    "include_broken.yaml": ("included/broken_inner.yaml", 7, 9,
+                            'invalid expression in item 1 of "expect" in step 1 ("Cards")'),
 }
 
 
@@ -123,7 +148,16 @@ steps:
 
 
 def test_every_broken_fixture_has_an_expectation() -> None:
-    assert sorted(p.name for p in BROKEN.glob("*.yaml")) == sorted(EXPECTED)
+    assert sorted(p.name for p in BROKEN.glob("*.yaml")) == sorted({*EXPECTED, *INCLUDED})
+
+
+@pytest.mark.parametrize("name", sorted(INCLUDED))
+def test_error_in_an_included_file_is_located_in_that_file(name: str) -> None:
+    inner, line, column, words = INCLUDED[name]
+    error = _error_for(BROKEN / name)
+    assert error.path is not None and error.path.endswith(inner)
+    assert (error.line, error.column) == (line, column), error.located()
+    assert words in error.message
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -166,14 +200,9 @@ def test_unknown_key_without_close_match_lists_allowed_keys() -> None:
     assert "allowed keys: description, name, steps, vars" in caught.value.message
 
 
-def test_more_than_one_action_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The action rule is generic over the schema's oneOf: add a second action to see it."""
-    doc = schema()
-    step = doc["$defs"]["step"]
-    step["properties"]["command"] = {"type": "string"}
-    step["oneOf"].append({"required": ["command"]})
-    monkeypatch.setattr(loader, "_validator", lambda: Draft202012Validator(doc))
-    text = "name: x\nsteps:\n  - name: a\n    get: cards\n    command: STATUS\n"
+def test_more_than_one_action_is_refused() -> None:
+    text = ("name: x\nsteps:\n  - name: a\n    get: cards\n    command: STATUS\n"
+            "    vendors: [panasonic]\n")
     with pytest.raises(PlaybookError) as caught:
         parse_playbook(text)
     assert (caught.value.line, caught.value.column) == (3, 5)
@@ -213,8 +242,10 @@ def test_recursive_or_absurdly_deep_yaml_is_an_error(text: str) -> None:
 
 
 def _subschemas(node: Any) -> list[dict[str, Any]]:
+    """Every schema node except ``if`` conditions (they test, they do not define)."""
     if isinstance(node, dict):
-        return [node, *(s for value in node.values() for s in _subschemas(value))]
+        return [node, *(s for key, value in node.items() if key != "if"
+                        for s in _subschemas(value))]
     if isinstance(node, list):
         return [s for value in node for s in _subschemas(value)]
     return []
@@ -234,6 +265,10 @@ def test_schema_closes_every_mapping() -> None:
 def test_schema_enums_follow_the_code() -> None:
     defs = schema()["$defs"]
     assert tuple(defs["getter"]["enum"]) == GETTERS
+    assert tuple(defs["setting"]["enum"]) == tuple(SETTINGS)
+    step_actions = [option["required"][0] for option in defs["step"]["oneOf"]]
+    assert step_actions == list(loader._STEP_BUILDERS)
+    assert set(step_actions) - {"include"} == set(handled_actions())
     assert defs["on_failure"]["properties"]["priority"]["enum"] == [p.value for p in Priority]
 
 
@@ -271,3 +306,52 @@ def test_mutated_playbook_never_gives_a_traceback(data: st.DataObject) -> None:
         insert = data.draw(st.text(alphabet=" :-[]{}\n\"'|*&!#x0=()", max_size=3))
         text = text[:at] + insert + text[at + cut:]
     _parse_or_playbook_error(text)
+
+
+RICH = """\
+name: Rich
+vars: {ext: "201", since: 24h}
+steps:
+  - name: Q
+    ask: {key: k, type: choice, choices: [a, b], question: "Q {{ ext }}"}
+  - name: Raw
+    command: {panasonic: "ERR {{ ext }}"}
+    expect_output: ['^\\d']
+    retries: 2
+    until: result != ""
+    delay: 0
+  - name: S
+    set: {setting: extension_name, target: "{{ ext }}", value: "x"}
+    when: answers.k == "a"
+    continue_on_failure: false
+  - name: L
+    get: error_log
+    since: since
+    loop: [1, "{{ ext }}"]
+    loop_var: n
+    vendors: [panasonic]
+    models: ["KX-*"]
+  - name: W
+    wait: {get: cards, until: result, timeout: 5, interval: 1}
+  - {name: B, backup: true}
+"""
+
+
+def test_rich_playbook_loads() -> None:
+    playbook = parse_playbook(RICH)
+    assert [step.action for step in playbook.steps] == [
+        "ask", "command", "set", "get", "wait", "backup"]
+    assert playbook.has_changes and playbook.ask_keys == {"k"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_mutated_rich_playbook_never_gives_a_traceback(data: st.DataObject) -> None:
+    text = RICH
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(0, len(text)))
+        cut = data.draw(st.integers(0, 8))
+        insert = data.draw(st.text(alphabet=" :-[]{}\n\"'|*&!#x0=(){%}", max_size=3))
+        text = text[:at] + insert + text[at + cut:]
+    _parse_or_playbook_error(text)
+

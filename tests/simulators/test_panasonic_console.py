@@ -20,6 +20,7 @@ from simulators.panasonic.console import PAGER_ERASE, PAGER_PROMPT
 DOC = Path(__file__).resolve().parents[2] / "docs" / "dialects" / "panasonic.md"
 NOW = datetime(2026, 11, 27, 15, 48, 13)  # the doc's DATE example: a Friday
 PROMPT = "KX-TDE200> "
+PRG_PROMPT = "KX-TDE200(PRG)> "
 BANNER = "\r\nPanasonic KX-TDE200 Maintenance Console\r\nCopyright (C) Panasonic\r\n\r\n"
 
 
@@ -314,7 +315,7 @@ def test_commands_are_case_insensitive_with_any_spacing(term: Term) -> None:
 def test_error_replies(term: Term) -> None:
     assert term.command("FOO") == ["ERROR 01: UNKNOWN COMMAND"]
     assert term.command("VER NOW") == ["ERROR 02: INVALID PARAMETER"]
-    assert term.command("PRG") == ["ERROR 01: UNKNOWN COMMAND"]
+    assert term.command("READ 004 201") == ["ERROR 04: NOT IN PROGRAMMING MODE"]
 
 
 def test_256_characters_is_the_longest_line(term: Term) -> None:
@@ -360,7 +361,7 @@ def test_any_bytes_are_survived(data: bytes) -> None:
     t.type(data)  # ``take`` checks the output is 7-bit
     if not t.session.closed:
         out = t.type("q\x15\r" + "\b" * 300 + "\r")
-        assert out.endswith((PROMPT, PAGER_PROMPT.decode()))
+        assert out.endswith((PROMPT, PRG_PROMPT, PAGER_PROMPT.decode()))
 
 
 @settings(max_examples=100, deadline=None)

@@ -133,7 +133,7 @@ def test_one_working_extension_is_not_total_failure() -> None:
     exts = [ext(201, ExtensionState.BUSY), *(ext(n, ExtensionState.FAULT) for n in range(202, 209))]
     c = classified(run(step("extensions"), extensions=exts))
     assert c.priority == "P3"
-    assert c.rule == "failed-check"
+    assert c.rule == "extensions-down"
 
 
 def test_all_extension_cards_down_is_p1() -> None:

@@ -246,3 +246,60 @@ def test_adding_in_two_steps_equals_adding_once(start: datetime, a: int, b: int,
     twice = add_working_hours(add_working_hours(start, a / 60, cal), b / 60, cal)
     once = add_working_hours(start, (a + b) / 60, cal)
     assert abs(twice - once) < _EPS
+
+
+# --- escalations: the same clock, worked examples ----------------------------------------
+
+
+def _escalations(opened: datetime, cal: WorkingCalendar) -> list[tuple[str, datetime]]:
+    return list(deadlines("P2", opened, Contract(calendar=cal)).escalations)
+
+
+def test_escalations_for_a_fault_logged_at_1725_on_a_friday() -> None:
+    assert _escalations(at(2026, 4, 24, 17, 25), ENGLAND) == [
+        ("account_manager", at(2026, 4, 27, 12, 55)),
+        ("technical_director", at(2026, 4, 27, 16, 55))]
+
+
+@pytest.mark.parametrize(("cal", "am", "td"), [
+    # Thursday 2 April 2026 17:25; Good Friday everywhere, Easter Monday not in Scotland.
+    (ENGLAND, at(2026, 4, 7, 12, 55), at(2026, 4, 7, 16, 55)),
+    (SCOTLAND, at(2026, 4, 6, 12, 55), at(2026, 4, 6, 16, 55)),
+])
+def test_escalations_over_easter(cal: WorkingCalendar, am: datetime, td: datetime) -> None:
+    assert _escalations(at(2026, 4, 2, 17, 25), cal) == [
+        ("account_manager", am), ("technical_director", td)]
+
+
+@pytest.mark.parametrize(("start", "cal", "am", "td"), [
+    # Friday 28 August: England loses Monday 31 August, Scotland does not.
+    (at(2026, 8, 28, 14, 0), ENGLAND, at(2026, 9, 1, 9, 30), at(2026, 9, 1, 13, 30)),
+    (at(2026, 8, 28, 14, 0), SCOTLAND, at(2026, 8, 31, 9, 30), at(2026, 8, 31, 13, 30)),
+    # Friday 31 July: Scotland loses Monday 3 August, England does not.
+    (at(2026, 7, 31, 14, 0), ENGLAND, at(2026, 8, 3, 9, 30), at(2026, 8, 3, 13, 30)),
+    (at(2026, 7, 31, 14, 0), SCOTLAND, at(2026, 8, 4, 9, 30), at(2026, 8, 4, 13, 30)),
+])
+def test_escalations_over_the_august_bank_holiday(start: datetime, cal: WorkingCalendar,
+                                                  am: datetime, td: datetime) -> None:
+    assert _escalations(start, cal) == [("account_manager", am), ("technical_director", td)]
+
+
+def test_escalations_across_the_spring_clock_change() -> None:
+    # Friday 27 March 2026 15:00 GMT: 2.5 h left on Friday, the rest on Monday in BST.
+    (_, am), (_, td) = _escalations(at(2026, 3, 27, 15, 0), ENGLAND)
+    assert am == at(2026, 3, 30, 10, 30) and am.utcoffset() == timedelta(hours=1)
+    assert td == at(2026, 3, 30, 14, 30)
+    assert working_time_between(at(2026, 3, 27, 15, 0), td, ENGLAND) == timedelta(hours=8)
+
+
+def test_escalations_across_the_autumn_clock_change() -> None:
+    (_, am), (_, td) = _escalations(at(2026, 10, 23, 15, 0), ENGLAND)
+    assert (am, td) == (at(2026, 10, 26, 10, 30), at(2026, 10, 26, 14, 30))
+    assert am.utcoffset() == timedelta(0)
+
+
+def test_escalations_skip_a_contract_holiday() -> None:
+    cal = WorkingCalendar(extra_holidays=[date(2026, 4, 27)])  # the customer's own day off
+    assert _escalations(at(2026, 4, 24, 17, 25), cal) == [
+        ("account_manager", at(2026, 4, 28, 12, 55)),
+        ("technical_director", at(2026, 4, 28, 16, 55))]

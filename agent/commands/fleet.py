@@ -1,0 +1,65 @@
+"""``pbxdiag fleet PLAYBOOK --inventory FILE``: the scheduled health check of many sites."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agent import logsetup
+from agent.commands import add_db_option, db_path
+from agent.paths import default_data_dir
+
+if TYPE_CHECKING:
+    from agent.fleet import JobOutcome
+
+
+def register(commands: Any) -> None:
+    fleet = commands.add_parser("fleet", help="run a playbook against many sites at once")
+    fleet.add_argument("playbook", type=Path)
+    fleet.add_argument("--inventory", required=True, type=Path)
+    fleet.add_argument("--sites", default=None,
+                       help="comma-separated site ids (default: every site)")
+    fleet.add_argument("--concurrency", type=int, default=8,
+                       help="sites at once (default 8; one session per PBX and modem)")
+    fleet.add_argument("--output", type=Path, default=None)
+    fleet.add_argument("--json", action="store_true", help="one JSON line per site")
+    add_db_option(fleet)
+    fleet.set_defaults(handler=_fleet)
+
+
+def _fleet(args: argparse.Namespace) -> int:
+    from agent.errors import InputError
+    from agent.fleet import Job, fleet_exit_code, run_fleet
+    from agent.inventory import load_inventory
+    from agent.playbook import load_playbook
+
+    if args.concurrency < 1:
+        raise InputError("--concurrency must be at least 1")
+    playbook = load_playbook(args.playbook)
+    inventory = load_inventory(args.inventory)
+    wanted = args.sites.split(",") if args.sites else sorted(inventory.sites)
+    jobs = [Job(inventory.site(site_id), playbook) for site_id in wanted]
+    output = args.output if args.output is not None else default_data_dir()
+    logsetup.configure(log_file=output / "pbxdiag.log")
+
+    def report(outcome: JobOutcome) -> None:
+        print(_line(outcome, as_json=args.json), flush=True)
+
+    outcomes = run_fleet(jobs, output_dir=output, db_path=db_path(args),
+                         concurrency=args.concurrency, on_done=report)
+    return fleet_exit_code(outcomes)
+
+
+def _line(outcome: JobOutcome, *, as_json: bool) -> str:
+    result, filing = outcome.result, outcome.filing
+    ticket = filing.outcome.ticket.ref if filing and filing.outcome else None
+    status = result.status.value if result else "internal-error"
+    if as_json:
+        return json.dumps({"site": outcome.job.site.id, "status": status, "ticket": ticket,
+                           "result": str(outcome.files.result) if outcome.files else None,
+                           "error": outcome.error or (result.error if result else None)})
+    detail = f" ticket {ticket}" if ticket else ""
+    problem = outcome.error or (result.error if result else "") or ""
+    return f"{outcome.job.site.id:<24} {status:<12}{detail} {problem}".rstrip()

@@ -1,0 +1,104 @@
+"""Many sites at once: a bounded thread pool over independent (site, playbook) jobs.
+
+A PBX allows one maintenance session and a modem line carries one call, so jobs are
+serialised per site and per modem device while everything else runs in parallel. Each job
+is self-contained (its own RunResult on disk, its own register transaction), so the same
+jobs can go to a distributed queue when one host is not enough (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import structlog
+
+from agent.errors import EXIT_CHECKS_FAILED, EXIT_INTERNAL, EXIT_OK, EXIT_UNREACHABLE
+from agent.inventory import Site
+from agent.playbook import Playbook
+from agent.result import RunResult, RunStatus
+from agent.runner import RunFiles, run_site
+from agent.tickets import Register
+from agent.tickets.filing import Filing, file_run
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    site: Site
+    playbook: Playbook
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    job: Job
+    result: RunResult | None
+    files: RunFiles | None
+    filing: Filing | None
+    error: str | None = None  # an unexpected failure of pbxdiag itself, never of the PBX
+
+
+class LineLocks:
+    """One lock per PBX (site id) and per modem device, created on first use."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
+
+    def keys_for(self, site: Site) -> list[str]:
+        keys = [f"site:{site.id}"]
+        keys += [f"modem:{urlsplit(url).path}" for url in site.paths
+                 if urlsplit(url).scheme == "modem"]
+        return sorted(set(keys))  # a fixed order: two jobs can never deadlock
+
+    @contextmanager
+    def holding(self, site: Site) -> Iterator[None]:
+        with self._guard:
+            locks = [self._locks[key] for key in self.keys_for(site)]
+        with ExitStack() as stack:
+            for lock in locks:
+                stack.enter_context(lock)
+            yield
+
+
+def run_fleet(jobs: Iterable[Job], *, output_dir: Path, db_path: Path, concurrency: int = 8,
+              on_done: Callable[[JobOutcome], None] | None = None) -> list[JobOutcome]:
+    """Run every job; a failure of one job never stops the others."""
+    locks = LineLocks()
+    outcomes: list[JobOutcome] = []
+    with Register(db_path) as register, ThreadPoolExecutor(max_workers=concurrency) as pool:
+        futures = [pool.submit(_run_job, job, locks, register, output_dir) for job in jobs]
+        for future in as_completed(futures):
+            outcome = future.result()
+            outcomes.append(outcome)
+            if on_done is not None:
+                on_done(outcome)
+    return outcomes
+
+
+def _run_job(job: Job, locks: LineLocks, register: Register, output_dir: Path) -> JobOutcome:
+    try:
+        with locks.holding(job.site):
+            result, files = run_site(job.site, job.playbook, output_dir=output_dir)
+        filing = file_run(register, job.site, result)
+    except Exception as err:
+        log.exception("fleet job failed", site=job.site.id)
+        return JobOutcome(job, None, None, None, error=f"{type(err).__name__}: {err}")
+    return JobOutcome(job, result, files, filing)
+
+
+def fleet_exit_code(outcomes: list[JobOutcome]) -> int:
+    """The worst of the jobs: internal error, unreachable, checks failed, all passed."""
+    if any(o.error for o in outcomes):
+        return EXIT_INTERNAL
+    statuses = {o.result.status for o in outcomes if o.result is not None}
+    if statuses & {RunStatus.UNREACHABLE, RunStatus.ERROR}:
+        return EXIT_UNREACHABLE
+    return EXIT_CHECKS_FAILED if RunStatus.FAILED in statuses else EXIT_OK

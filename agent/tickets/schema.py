@@ -1,0 +1,135 @@
+"""The register's SQLite schema as an append-only list of migrations.
+
+``PRAGMA user_version`` holds how many have run. A released migration is never edited
+(a register written by an older pbxdiag must upgrade to exactly what a new one creates);
+the next change is a new function at the end of ``MIGRATIONS``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import Final
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _run(conn: sqlite3.Connection, statements: tuple[str, ...]) -> None:
+    for statement in statements:
+        conn.execute(statement)
+
+
+def v1_initial(conn: sqlite3.Connection) -> None:
+    """Tickets, occurrences, audit, and the counters that number fault references."""
+    _run(conn, (
+        """CREATE TABLE counters (
+            name  TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        )""",
+        """CREATE TABLE tickets (
+            ref          TEXT PRIMARY KEY,
+            site_id      TEXT NOT NULL,
+            customer     TEXT NOT NULL,
+            signature    TEXT NOT NULL,
+            priority     TEXT NOT NULL CHECK (priority IN ('P1', 'P2', 'P3')),
+            title        TEXT NOT NULL,
+            fault_class  TEXT NOT NULL,
+            rule         TEXT NOT NULL,
+            summary      TEXT NOT NULL,
+            evidence     TEXT NOT NULL,      -- JSON list of strings
+            non_covered  TEXT,
+            state        TEXT NOT NULL,
+            opened_at    TEXT NOT NULL,
+            response_due TEXT NOT NULL,
+            parts_due    TEXT,
+            escalations  TEXT NOT NULL,      -- JSON list of {level, due}
+            contract     TEXT NOT NULL,
+            calendar     TEXT NOT NULL,
+            first_seen   TEXT NOT NULL,
+            last_seen    TEXT NOT NULL,
+            occurrences  INTEGER NOT NULL,
+            last_run_id  TEXT NOT NULL
+        )""",
+        # One open ticket per fault per site, enforced by the database too.
+        """CREATE UNIQUE INDEX tickets_one_open ON tickets (site_id, signature)
+            WHERE state NOT IN ('resolved', 'closed', 'cancelled')""",
+        "CREATE INDEX tickets_site ON tickets (site_id, state)",
+        """CREATE TABLE occurrences (
+            id       INTEGER PRIMARY KEY,
+            ref      TEXT NOT NULL REFERENCES tickets (ref),
+            run_id   TEXT NOT NULL,
+            seen_at  TEXT NOT NULL,
+            kind     TEXT NOT NULL CHECK (kind IN ('fault', 'all_clear')),
+            priority TEXT CHECK (priority IN ('P1', 'P2', 'P3')),
+            UNIQUE (ref, run_id, kind)
+        )""",
+        """CREATE TABLE audit (
+            id     INTEGER PRIMARY KEY,
+            ref    TEXT NOT NULL REFERENCES tickets (ref),
+            at     TEXT NOT NULL,
+            who    TEXT NOT NULL,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL
+        )""",
+        "CREATE INDEX audit_ref ON audit (ref, id)",
+    ))
+
+
+def v2_lifecycle_escalations_outbox(conn: sqlite3.Connection) -> None:
+    """Lifecycle facts, flapping, sent escalations, and the notification outbox.
+
+    ``resolved_remotely`` joins the closed states, so the one-open-ticket index is rebuilt.
+    The outbox holds one row per notification per channel; ``lease_owner``/``lease_until``
+    is the claim that keeps two flushers from sending the same row.
+    """
+    _run(conn, (
+        "ALTER TABLE tickets ADD COLUMN remote_access_due TEXT",
+        "ALTER TABLE tickets ADD COLUMN flapping INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE tickets ADD COLUMN flapping_since TEXT",
+        "ALTER TABLE tickets ADD COLUMN responded_at TEXT",
+        "ALTER TABLE tickets ADD COLUMN resolved_at TEXT",
+        """ALTER TABLE tickets ADD COLUMN resolution TEXT
+            CHECK (resolution IN ('remote', 'on_site'))""",
+        "ALTER TABLE tickets ADD COLUMN visit_date TEXT",
+        "ALTER TABLE tickets ADD COLUMN visit_engineer TEXT",
+        "ALTER TABLE tickets ADD COLUMN visit_parts TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE tickets ADD COLUMN answers TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE tickets ADD COLUMN transcript TEXT",
+        "ALTER TABLE tickets ADD COLUMN excerpt TEXT NOT NULL DEFAULT ''",
+        "DROP INDEX tickets_one_open",
+        """CREATE UNIQUE INDEX tickets_one_open ON tickets (site_id, signature)
+            WHERE state NOT IN ('resolved_remotely', 'resolved', 'closed', 'cancelled')""",
+        """CREATE TABLE escalations_sent (
+            ref     TEXT NOT NULL REFERENCES tickets (ref),
+            level   TEXT NOT NULL,
+            due     TEXT NOT NULL,
+            sent_at TEXT NOT NULL,
+            who     TEXT NOT NULL,
+            PRIMARY KEY (ref, level)
+        )""",
+        """CREATE TABLE outbox (
+            id              INTEGER PRIMARY KEY,
+            ref             TEXT NOT NULL REFERENCES tickets (ref),
+            seq             INTEGER NOT NULL,   -- the ticket's n-th notification
+            event           TEXT NOT NULL,
+            channel         TEXT NOT NULL CHECK (channel IN ('email', 'webhook')),
+            payload         TEXT NOT NULL,      -- JSON object
+            created_at      TEXT NOT NULL,
+            status          TEXT NOT NULL DEFAULT 'pending'
+                            CHECK (status IN ('pending', 'sent', 'skipped', 'failed')),
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            lease_owner     TEXT,
+            lease_until     TEXT,
+            sent_at         TEXT,
+            last_error      TEXT,
+            UNIQUE (ref, seq, channel)
+        )""",
+        "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
+        "CREATE INDEX outbox_ticket ON outbox (ref, channel, id)",
+    ))
+
+
+#: Append only.
+MIGRATIONS: Final[tuple[Migration, ...]] = (v1_initial, v2_lifecycle_escalations_outbox)
+SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -1,0 +1,36 @@
+"""A separate process serving N simulated sites over SSH, for the fleet benchmark.
+
+Prints one JSON line with every port and the shared known_hosts text, then serves until
+its stdin closes (the benchmark holds the pipe; no sleeps, no polling).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+from simulators import load_scenario, serve_ssh
+
+
+def main() -> int:
+    # Clients dropping their sockets is normal at this scale; keep paramiko's chatter out.
+    logging.getLogger("paramiko").setLevel(logging.CRITICAL)
+    count, folder, password = int(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+    with ExitStack() as stack:
+        ports, known = [], []
+        for index in range(count):
+            scenario = "panasonic-dead-trunk-card" if index % 10 == 0 else "panasonic-healthy"
+            endpoint = stack.enter_context(serve_ssh(
+                load_scenario(scenario), host_key_path=folder / "host_key", password=password))
+            ports.append(endpoint.port)
+            known.append(endpoint.known_hosts_line())
+        print(json.dumps({"ports": ports, "known_hosts": known}), flush=True)
+        sys.stdin.read()  # block until the benchmark closes our stdin
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,105 @@
+"""What every line-oriented maintenance console has in common, driven by class attributes.
+
+Vendors differ in words, not in shape: a login dialogue, a command that turns paging off,
+one-line error replies with a code (one code meaning "programming locked"), a command
+pair that takes and gives back the single programming session, and a logout with a
+farewell. A vendor driver states its words and writes only its parsers and programs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import ClassVar, TypeVar
+
+import structlog
+
+from agent.errors import AuthFailed, CommandRejected, ParseError, ProgrammingLocked
+from agent.transports.base import Credentials
+from drivers.base import Driver
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+BadLines = list[tuple[int, str]]
+
+LOGIN_TIMEOUT = 20.0
+LOGOUT_TIMEOUT = 3.0
+
+
+class ConsoleDriver(Driver):
+    """A ``Driver`` for consoles that answer commands with text and a prompt."""
+
+    username_prompt: ClassVar[str]
+    password_prompt: ClassVar[str]
+    login_refused: ClassVar[str]
+    paging_off: ClassVar[str]
+    #: An error reply; its group ``code`` is matched against ``locked_code``.
+    error_reply: ClassVar[re.Pattern[str]]
+    locked_code: ClassVar[str]
+    enter_programming: ClassVar[str]
+    leave_programming: ClassVar[str]
+    logout: ClassVar[str]
+    farewell: ClassVar[str]
+
+    def open_session(self, credentials: Credentials) -> None:
+        if not self.console.transport.authenticates:
+            self._login(credentials)
+        else:
+            self.console.wait_for_prompt(LOGIN_TIMEOUT)
+        # Paging off first: every pager round trip holds the customer's line longer.
+        self.run_command(self.paging_off)
+
+    def _login(self, credentials: Credentials) -> None:
+        console = self.console
+        console.wait_for([self.username_prompt + r"\Z"], LOGIN_TIMEOUT,
+                         what="the login prompt")
+        console.sendline(credentials.username or "")
+        console.wait_for([self.password_prompt + r"\Z"], LOGIN_TIMEOUT,
+                         what="the password prompt")
+        if credentials.password is not None:
+            console.send_secret(credentials.password)
+        else:
+            console.sendline("")
+        index = console.wait_for([console.dialect.prompt + r"\Z", self.login_refused],
+                                 LOGIN_TIMEOUT, what="the login result")
+        if index == 1:
+            raise AuthFailed("the PBX refused the maintenance login")
+
+    def close_session(self) -> None:
+        """Log out and wait for the farewell: the PBX has released the session (and any
+        programming lock) before we drop the line, and nothing is left unread."""
+        try:
+            self.console.sendline(self.logout)
+            self.console.wait_for([self.farewell], LOGOUT_TIMEOUT, what="the logout")
+        except Exception as err:
+            log.debug("logout incomplete", error=str(err))
+
+    def run_command(self, command: str) -> str:
+        """Run a console command; an error reply becomes a typed error."""
+        output = self.console.command(command)
+        error = self.error_reply.search(output)
+        if error is not None:
+            reply = error.group(0).strip()
+            if error["code"] == self.locked_code:
+                raise ProgrammingLocked(command, reply)
+            raise CommandRejected(command, reply)
+        return output
+
+    def parsed(self, command: str, parser: Callable[[str], tuple[T | None, BadLines]],
+               what: str) -> T:
+        """Run a command and parse it completely, or raise ``ParseError`` with the lines."""
+        value, bad = parser(self.run_command(command))
+        if bad or value is None:
+            raise ParseError(what, bad)
+        return value
+
+    @contextmanager
+    def programming(self) -> Iterator[None]:
+        """Hold the PBX's single programming session for the block, always giving it back."""
+        self.run_command(self.enter_programming)
+        try:
+            yield
+        finally:
+            self.run_command(self.leave_programming)

@@ -1,0 +1,117 @@
+"""Toshiba Strata CTX / CIX driver over the dialect in docs/dialects/toshiba.md."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from agent.console import ConsoleDialect
+from agent.errors import ParseError
+from agent.secrets import Secret
+from drivers.base import SETTINGS
+from drivers.console_driver import ConsoleDriver
+from drivers.model import (
+    Alarm,
+    CallRecord,
+    Card,
+    Extension,
+    OperatingMode,
+    SystemInfo,
+    Trunk,
+)
+from drivers.toshiba import parsers, programs
+from drivers.toshiba.smdr import parse_smdr
+
+_SYSTEM_TIME = re.compile(r"SYSTEM TIME : (\d\d/\d\d/\d\d) [A-Z]{3} (\d\d:\d\d:\d\d)")
+
+
+def from_argument(since: datetime | None) -> str:
+    return f" FROM {since:%m/%d/%y %H:%M}" if since is not None else ""
+
+
+class ToshibaDriver(ConsoleDriver):
+    vendor = "toshiba"
+    dialect = ConsoleDialect(
+        prompt=r"STRATA-(?:CTX|CIX)\d+(?:\(PGM\))?# ",
+        pager=r"-- \[C\]ONTINUE \[Q\]UIT --",
+        pager_answer=b"C",
+        line_ending=b"\r",
+        pbx_line_ending=b"\r",
+        encoding="ascii",
+    )
+    username_prompt = r"Username: "
+    password_prompt = r"Password: "  # noqa: S105 - a prompt pattern, not a password
+    login_refused = r"ACCESS DENIED"
+    paging_off = "SET LENGTH 0"
+    error_reply = re.compile(r"^\?ERR (?P<code>\d\d) (?P<text>.*)$", re.MULTILINE)
+    locked_code = "03"
+    enter_programming = "PGM"
+    leave_programming = "END"
+    logout = "LOGOUT"
+    farewell = r"GOODBYE"
+
+    # --- getters ----------------------------------------------------------------------
+
+    def system_info(self) -> SystemInfo:
+        return self.parsed("SHOW VERSION", parsers.parse_version, "system information")
+
+    def alarms(self) -> list[Alarm]:
+        return self.parsed("SHOW ALARM", parsers.parse_alarms, "active alarms")
+
+    def error_log(self, since: datetime | None = None) -> list[Alarm]:
+        return self.parsed(f"SHOW ALARM HISTORY{from_argument(since)}",
+                           parsers.parse_alarm_history, "alarm history")
+
+    def cards(self) -> list[Card]:
+        return self.parsed("SHOW PCB", parsers.parse_pcbs, "PCB list")
+
+    def trunks(self) -> list[Trunk]:
+        return self.parsed("SHOW TRUNK", parsers.parse_trunks, "trunk list")
+
+    def extensions(self) -> list[Extension]:
+        return self.parsed("SHOW STATION", parsers.parse_stations, "station list")
+
+    def operating_mode(self) -> OperatingMode:
+        return self.parsed("SHOW MODE", parsers.parse_mode, "day/night mode")
+
+    def call_records(self, since: datetime | None = None) -> list[CallRecord]:
+        today = self._pbx_date()
+        records, bad = parse_smdr(self.run_command(f"SHOW SMDR{from_argument(since)}"),
+                                  today=today.date())
+        if bad:
+            raise ParseError("SMDR records", bad)
+        return records
+
+    def _pbx_date(self) -> datetime:
+        """SMDR stamps carry no year: the PBX's own clock supplies it."""
+        reply = self.run_command("SHOW TIME")
+        match = _SYSTEM_TIME.search(reply)
+        if match is None:
+            raise ParseError("system time", [(1, reply.strip()[:80])])
+        return datetime.strptime(f"{match[1]} {match[2]}", "%m/%d/%y %H:%M:%S")
+
+    # --- programming ------------------------------------------------------------------
+
+    def read_setting(self, key: str, target: str | None = None) -> str | None:
+        if SETTINGS[key].write_only:
+            return None
+        address = programs.address(key, target)
+        with self.programming():
+            raw = self._get_raw(address)
+        return programs.from_pbx(key, raw)
+
+    def write_setting(self, key: str, value: str, target: str | None = None) -> None:
+        if SETTINGS[key].write_only:
+            Secret(value)  # registered for redaction before it reaches the line
+        address = programs.address(key, target)
+        with self.programming():
+            pbx_value = programs.to_pbx(key, value, current=lambda: self._get_raw(address))
+            self.run_command(f"PUT {address} {pbx_value}")
+
+    def _get_raw(self, address: str) -> str:
+        return programs.parse_get_reply(self.run_command(f"GET {address}"), address)
+
+    def backup(self) -> str:
+        with self.programming():
+            listing = self.run_command("LIST")
+        return programs.normalise_list(listing)

@@ -1,0 +1,203 @@
+"""The line discipline every simulated console shares; the dialects differ in the details.
+
+Bytes in through ``feed``, bytes out through ``send``: the same object serves SSH, telnet,
+a pseudo-terminal or a modem line, so every transport shows byte-for-byte the same
+dialect. Input is handled one byte at a time, so any split of the input gives the same
+output, and no input (noise, binary, an over-long line) can raise. A dialect subclass
+sets the line ending, the echo of Enter, the pager, and handles complete lines.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from collections.abc import Callable
+
+from simulators.state import PbxState
+
+CR, LF, BS, DEL, SPACE = 0x0D, 0x0A, 0x08, 0x7F, 0x20
+BACKSPACE_ECHO = b"\b \b"
+
+
+class Phase(enum.Enum):
+    LOGIN_USER = enum.auto()
+    LOGIN_PASSWORD = enum.auto()
+    COMMAND = enum.auto()
+    PAGER = enum.auto()
+    CLOSED = enum.auto()
+
+
+class LineSession:
+    """One console session: echo, line editing, paging; the dialect does the rest."""
+
+    #: What the PBX ends its lines with, and what it echoes for Enter.
+    line_ending = b"\r\n"
+    #: The longest line accepted; longer input is discarded and answered with an error.
+    max_line = 256
+    #: The pager prompt, and how many lines a page holds when paging is on.
+    pager_prompt = b"-- More -- "
+    page_lines = 20
+
+    def __init__(self, pbx: PbxState, *, login_required: bool,
+                 send: Callable[[bytes], None]) -> None:
+        self._pbx = pbx
+        self._send = send
+        self._login_required = login_required
+        self._phase = Phase.LOGIN_USER if login_required else Phase.COMMAND
+        self._out = bytearray()
+        self._line = bytearray()
+        self._discarded = 0  # characters typed past max_line + 1, not stored
+        self._skip_lf = False
+        self._paging = True
+        self._page_lines = self.page_lines
+        self._pending: deque[str] = deque()
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """True once the PBX has ended the session (logout, failed logins, close, dead PBX)."""
+        return self._phase is Phase.CLOSED
+
+    def start(self) -> None:
+        """Greet the caller; a dead PBX says nothing and ends the session."""
+        if not self._pbx.responding:
+            self.close()
+            return
+        self._greet()
+        self._flush()
+
+    def feed(self, data: bytes) -> None:
+        """Handle bytes typed by the client; the answer leaves through ``send`` in one call."""
+        if not self._pbx.responding:
+            self.close()
+            return
+        for byte in data:
+            if self.closed:
+                break
+            self._byte(byte)
+        self._flush()
+
+    def close(self) -> None:
+        """The line went away: end the session and release what it held. Sends nothing."""
+        self._phase = Phase.CLOSED
+        self._pbx.release_programming(self)
+
+    # --- dialect hooks ------------------------------------------------------------------
+
+    def _greet(self) -> None:
+        raise NotImplementedError
+
+    def _prompt(self) -> None:
+        raise NotImplementedError
+
+    def _login_line(self, text: str) -> None:
+        """A complete line typed during the login dialogue (user name or password)."""
+        raise NotImplementedError
+
+    def _execute(self, text: str) -> None:
+        raise NotImplementedError
+
+    def _too_long(self) -> None:
+        raise NotImplementedError
+
+    def _pager_byte(self, byte: int) -> None:
+        raise NotImplementedError
+
+    # --- output -------------------------------------------------------------------------
+
+    def _emit(self, data: bytes) -> None:
+        self._out += data
+
+    def _emit_line(self, text: str) -> None:
+        self._out += text.encode("ascii", "replace") + self.line_ending
+
+    def _flush(self) -> None:
+        if self._out:
+            data = bytes(self._out)
+            self._out.clear()
+            self._send(data)
+
+    def _erase_pager(self) -> None:
+        self._emit(b"\r" + b" " * len(self.pager_prompt) + b"\r")
+
+    # --- input, one byte at a time ------------------------------------------------------
+
+    def _byte(self, byte: int) -> None:
+        if self._skip_lf:
+            self._skip_lf = False
+            if byte == LF:
+                return
+        if self._phase is Phase.PAGER:
+            self._pager_byte(byte)
+        elif byte in (CR, LF):
+            self._skip_lf = byte == CR
+            self._end_of_line()
+        elif byte in (BS, DEL):
+            self._backspace()
+        elif SPACE <= byte < DEL:
+            self._printable(byte)
+        # Any other byte (controls, 8-bit noise) is ignored, as the PBX ignores line noise.
+
+    @property
+    def _echoing(self) -> bool:
+        return self._phase is not Phase.LOGIN_PASSWORD
+
+    def _printable(self, byte: int) -> None:
+        if len(self._line) <= self.max_line:
+            self._line.append(byte)
+        else:
+            self._discarded += 1
+        if self._echoing:
+            self._emit(bytes((byte,)))
+
+    def _backspace(self) -> None:
+        if self._discarded:
+            self._discarded -= 1
+        elif self._line:
+            self._line.pop()
+        else:
+            return
+        if self._echoing:
+            self._emit(BACKSPACE_ECHO)
+
+    def _take_line(self) -> str | None:
+        """The typed line, or None when it was longer than ``max_line`` characters."""
+        too_long = len(self._line) > self.max_line
+        text = self._line.decode("ascii")
+        self._line.clear()
+        self._discarded = 0
+        return None if too_long else text
+
+    def _end_of_line(self) -> None:
+        self._emit(self.line_ending)
+        text = self._take_line()
+        if self._phase in (Phase.LOGIN_USER, Phase.LOGIN_PASSWORD):
+            self._login_line(text or "")
+        elif text is None:
+            self._too_long()
+        else:
+            self._execute(text)
+
+    # --- paging -------------------------------------------------------------------------
+
+    def _output(self, lines: list[str]) -> None:
+        """Show a command's output, a page at a time when paging is on."""
+        self._pending = deque(lines)
+        self._show(self._page_lines)
+
+    def _show(self, count: int) -> None:
+        if not self._paging:
+            count = len(self._pending)
+        for _ in range(min(count, len(self._pending))):
+            self._emit_line(self._pending.popleft())
+        if self._pending:
+            self._phase = Phase.PAGER
+            self._emit(self.pager_prompt)
+        else:
+            self._prompt()
+
+    def _quit_pager(self) -> None:
+        self._erase_pager()
+        self._pending.clear()
+        self._prompt()

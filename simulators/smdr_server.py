@@ -1,0 +1,340 @@
+"""SMDR over the LAN, the way a Panasonic PBX serves it to a call logger.
+
+The PBX prints a banner ending in ``-``, the logger sends the user ``SMDR``, the PBX asks
+``Enter Password:``, then prints the SMDR buffer and every new record as it happens.
+Nothing here sleeps or polls: each client's thread waits on the state's SMDR condition,
+which is notified by new records, by faults, by the client leaving and by shutdown.
+While the ``smdr_disconnect`` fault is active the PBX drops every logger (logging 510).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import select
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+from simulators.models import EVENTS, TOSHIBA
+from simulators.panasonic import smdr as panasonic_smdr
+from simulators.state import Level, PbxState, SmdrItem, sub_code
+from simulators.toshiba import smdr as toshiba_smdr
+
+log = logging.getLogger(__name__)
+
+SMDR_USER = "SMDR"
+DEFAULT_PASSWORD = "PCCSMDR"  # noqa: S105 - the PBX's published factory default
+LOGIN_TIMEOUT = 30.0  # seconds to complete the login dialogue
+SEND_TIMEOUT = 10.0  # a logger that stops reading for this long is dropped
+RECHECK = 5.0  # belt and braces: a waiting stream re-checks its exits at least this often
+SHUTDOWN_TIMEOUT = 5.0
+MAX_LOGIN_ATTEMPTS = 3
+MAX_INPUT = 256
+PAGE_LENGTH = 60  # record lines per page; the header is printed again at each page
+CRLF = b"\r\n"
+IAC, SB, SE = 0xFF, 0xFA, 0xF0
+OPTION_VERBS = range(0xFB, 0xFF)  # WILL WONT DO DONT
+
+
+class _Gone(Exception):
+    """The client left, timed out, or the server is stopping."""
+
+
+class _Client:
+    """One logger connection: its socket and whether it is still there."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.gone = threading.Event()
+        self._pending = bytearray()
+        self._state = "text"  # the telnet-command filter: text, iac, option, sub, sub-iac
+
+    def send(self, data: bytes) -> None:
+        try:
+            self.sock.sendall(data)
+        except OSError:
+            self.gone.set()
+            raise _Gone from None
+
+    def read_line(self, deadline: float) -> str:
+        """A line typed by the client (telnet commands and 8-bit bytes dropped)."""
+        while True:
+            line = self._take_line()
+            if line is not None:
+                return line
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _Gone
+            self.sock.settimeout(remaining)
+            try:
+                data = self.sock.recv(1024)
+            except OSError:
+                raise _Gone from None
+            if not data:
+                raise _Gone
+            self._absorb(data)
+
+    def _absorb(self, data: bytes) -> None:
+        for byte in data:
+            if self._telnet(byte) and (len(self._pending) < MAX_INPUT or byte in (0x0D, 0x0A)):
+                self._pending.append(byte)
+
+    def _telnet(self, byte: int) -> bool:
+        """Step the telnet-command filter; True if ``byte`` is text to keep (7-bit only)."""
+        state = self._state
+        if state == "text":
+            if byte == IAC:
+                self._state = "iac"
+            return byte < 0x80
+        if state == "iac":
+            self._state = ("option" if byte in OPTION_VERBS else "sub" if byte == SB
+                           else "text")
+        elif state == "option":
+            self._state = "text"
+        elif state == "sub":
+            self._state = "sub-iac" if byte == IAC else "sub"
+        else:  # "sub-iac"
+            self._state = "text" if byte == SE else "sub"
+        return False
+
+    def _take_line(self) -> str | None:
+        for i, byte in enumerate(self._pending):
+            if byte in (0x0D, 0x0A):
+                text = bytes(self._pending[:i]).decode("ascii", "replace")
+                rest = self._pending[i + 1:]
+                if byte == 0x0D and bytes(rest[:1]) in (b"\n", b"\x00"):
+                    rest = rest[1:]
+                self._pending = bytearray(rest)
+                return text.strip()
+        return None
+
+
+class SmdrEndpoint:
+    """A running SMDR server: where it listens, how many loggers stream, how to stop it."""
+
+    def __init__(self, listener: socket.socket, pbx: PbxState, username: str,
+                 password: str) -> None:
+        self.host, self.port = listener.getsockname()[:2]
+        self._listener = listener
+        self._pbx = pbx
+        self._username = username
+        self._password = password
+        self._stopping = threading.Event()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._clients: set[_Client] = set()
+        self._streaming = 0
+        self._threads: set[threading.Thread] = set()
+        self._accept_thread = threading.Thread(target=self._accept_loop,
+                                               name=f"smdr-accept-{self.port}", daemon=True)
+        self._accept_thread.start()
+
+    @property
+    def streaming_count(self) -> int:
+        with self._lock:
+            return self._streaming
+
+    def wait_for_streaming(self, count: int, timeout: float) -> bool:
+        """Wait until exactly ``count`` loggers are logged in and streaming."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._streaming == count, timeout)
+
+    def close(self) -> None:
+        """Stop accepting, drop every logger, and wait (bounded) for the threads."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"x")
+        deadline = time.monotonic() + SHUTDOWN_TIMEOUT
+        self._accept_thread.join(max(0.0, deadline - time.monotonic()))
+        self._listener.close()
+        with self._lock:
+            clients = list(self._clients)
+        for client in clients:
+            _shut(client)
+        self._pbx.notify_smdr()
+        self._join_all(deadline)
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def _join_all(self, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            with self._lock:
+                threads = [t for t in self._threads if t is not threading.current_thread()]
+            if not threads:
+                return
+            threads[0].join(max(0.0, deadline - time.monotonic()))
+        log.warning("smdr server: threads still running after shutdown deadline")
+
+    # --- threads --------------------------------------------------------------------------
+
+    def _spawn(self, target: Callable[..., None], *args: object, name: str) -> None:
+        thread = threading.Thread(target=self._run_tracked, args=(target, *args), name=name,
+                                  daemon=True)
+        with self._lock:
+            self._threads.add(thread)
+        thread.start()
+
+    def _run_tracked(self, target: Callable[..., None], *args: object) -> None:
+        try:
+            target(*args)
+        except Exception:  # one logger's trouble must not take the server down
+            log.exception("smdr server thread failed")
+        finally:
+            with self._lock:
+                self._threads.discard(threading.current_thread())
+
+    def _accept_loop(self) -> None:
+        while not self._stopping.is_set():
+            ready, _, _ = select.select([self._listener, self._wake_r], [], [])
+            if self._wake_r in ready:
+                return
+            try:
+                sock, peer = self._listener.accept()
+            except OSError:
+                continue
+            sock.setblocking(True)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._spawn(self._serve, _Client(sock), name=f"smdr-client-{peer[1]}")
+
+    def _serve(self, client: _Client) -> None:
+        with self._lock:
+            if self._stopping.is_set():
+                client.sock.close()
+                return
+            self._clients.add(client)
+        try:
+            if self._refused():
+                return
+            self._login(client)
+            self._stream(client)
+        except _Gone:
+            pass
+        finally:
+            _shut(client)
+            client.sock.close()
+            with self._lock:
+                self._clients.discard(client)
+
+    def _refused(self) -> bool:
+        """A dead PBX does not answer; with the SMDR link fault the PBX drops the logger."""
+        if not self._pbx.responding:
+            return True
+        if self._pbx.has_fault("smdr_disconnect"):
+            self._pbx.log_error(Level.MN, 510, sub_code(1), EVENTS[510].message)
+            return True
+        return False
+
+    def _login(self, client: _Client) -> None:
+        deadline = time.monotonic() + LOGIN_TIMEOUT
+        banner = f"{self._pbx.system.vendor} {self._pbx.system.model} SMDR"
+        client.send(CRLF + banner.encode("ascii", "replace") + CRLF + b"-")
+        for _ in range(MAX_LOGIN_ATTEMPTS):
+            user = client.read_line(deadline)
+            client.send(CRLF + b"Enter Password:")
+            password = client.read_line(deadline)
+            if user.upper() == self._username and password == self._password:
+                client.send(CRLF)
+                return
+            client.send(CRLF + b"LOGIN INCORRECT" + CRLF + b"-")
+        raise _Gone
+
+    def _stream(self, client: _Client) -> None:
+        client.sock.settimeout(SEND_TIMEOUT)
+        self._spawn(_watch_for_eof, client, self._pbx, name="smdr-eof")
+        with self._changed:
+            self._streaming += 1
+            self._changed.notify_all()
+        try:
+            self._stream_items(client)
+        finally:
+            with self._changed:
+                self._streaming -= 1
+                self._changed.notify_all()
+
+    def _stream_items(self, client: _Client) -> None:
+        pbx = self._pbx
+        page = _Pager(pbx.system.vendor != TOSHIBA)
+
+        def leave() -> bool:
+            return (client.gone.is_set() or self._stopping.is_set() or not pbx.responding
+                    or pbx.has_fault("smdr_disconnect"))
+
+        after = 0
+        while True:
+            items = pbx.wait_smdr(after, RECHECK, stop=leave)
+            if leave():
+                return
+            for seq, item in items:
+                client.send(page.render(item))
+                after = seq
+
+
+class _Pager:
+    """Vendor lines for SMDR items, with Panasonic's header at the top of each page."""
+
+    def __init__(self, panasonic: bool) -> None:
+        self._panasonic = panasonic
+        self._lines = 0
+
+    def render(self, item: SmdrItem) -> bytes:
+        if self._panasonic:
+            text = panasonic_smdr.format_item(item)
+            lines = [text] if text is not None else []
+        else:
+            lines = toshiba_smdr.item_lines(item)
+        out = []
+        for line in lines:
+            if self._panasonic and self._lines % PAGE_LENGTH == 0:
+                out += [panasonic_smdr.HEADER, panasonic_smdr.RULE]
+            self._lines += 1
+            out.append(line)
+        return b"".join(line.encode("ascii", "replace") + CRLF for line in out)
+
+
+def _watch_for_eof(client: _Client, pbx: PbxState) -> None:
+    """Block on the socket until the logger leaves, then wake its streaming thread."""
+    with contextlib.suppress(OSError):
+        while not client.gone.is_set():
+            ready, _, _ = select.select([client.sock], [], [], RECHECK)
+            if ready and not client.sock.recv(1024):
+                break
+    client.gone.set()
+    pbx.notify_smdr()
+
+
+def _shut(client: _Client) -> None:
+    client.gone.set()
+    with contextlib.suppress(OSError):
+        client.sock.shutdown(socket.SHUT_RDWR)
+
+
+def start_smdr_server(pbx: PbxState, *, host: str = "127.0.0.1", port: int = 0,
+                      username: str = SMDR_USER,
+                      password: str = DEFAULT_PASSWORD) -> SmdrEndpoint:
+    """Start serving ``pbx``'s SMDR; the caller must ``close()`` the endpoint."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.create_server((host, port), family=family, backlog=64)
+    listener.setblocking(False)
+    try:
+        return SmdrEndpoint(listener, pbx, username.upper(), password)
+    except BaseException:
+        listener.close()
+        raise
+
+
+@contextlib.contextmanager
+def serve_smdr(pbx: PbxState, *, host: str = "127.0.0.1", port: int = 0,
+               username: str = SMDR_USER,
+               password: str = DEFAULT_PASSWORD) -> Iterator[SmdrEndpoint]:
+    """Serve ``pbx``'s SMDR over TCP for the duration of the ``with`` block."""
+    endpoint = start_smdr_server(pbx, host=host, port=port, username=username,
+                                 password=password)
+    try:
+        yield endpoint
+    finally:
+        endpoint.close()

@@ -1,0 +1,355 @@
+"""The Toshiba Strata maintenance console (docs/dialects/toshiba.md), transport-free.
+
+Same session shape as ``PanasonicSession`` (``start``/``feed``/``close``/``closed``), but a
+different console on every point a driver meets: CR-only lines, a ``Username:`` login
+with an access-level banner, ``STRATA-CTX670# `` prompts, ``SHOW …`` commands, a pager
+that also steps one line, and ``?ERR nn TEXT`` replies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from simulators.console_base import CR, LF, SPACE, LineSession, Phase
+from simulators.state import Card as CardRecord
+from simulators.state import CoLine, Extension, LogEntry, PbxState
+from simulators.toshiba import programs
+from simulators.toshiba.alarms import alarm_for, equipment
+from simulators.toshiba.smdr import smdr_lines
+from simulators.toshiba.words import (
+    MODE_WORDS,
+    STATION_STATUS,
+    STATION_WORDS,
+    STATUS_WORDS,
+    trunk_word,
+)
+
+CR_ONLY = b"\r"
+PAGER_PROMPT = b"-- [C]ONTINUE [Q]UIT --"
+MAX_LINE = 128
+DEFAULT_PAGE_LINES = 24
+MAX_LOGIN_ATTEMPTS = 3
+ACCESS_LEVEL = "TECH1"
+DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+FROM_FORMAT = "%m/%d/%y %H:%M"
+
+ALARM_HEADER = "DATE     TIME     CODE CATEGORY SEV   EQUIP  DESCRIPTION"
+PCB_HEADER = "SLOT PCB   VER      STATUS"
+TRUNK_HEADER = "TRK  EQUIP  TYPE STATUS"
+STATION_HEADER = "PDN   EQUIP  TYPE NAME             STATUS"
+DN_HEADER = "DN    TYPE EQUIP  PDN"
+
+
+class ToshibaError(Exception):
+    """An error reply: one line ``?ERR nn TEXT``, then the prompt."""
+
+    def __init__(self, code: int, text: str) -> None:
+        self.line = f"?ERR {code:02d} {text}"
+        super().__init__(self.line)
+
+
+UNKNOWN_COMMAND = (1, "UNKNOWN COMMAND")
+INVALID_PARAMETER = (2, "INVALID PARAMETER")
+PROGRAMMING_IN_USE = (3, "PROGRAMMING IN USE")
+NOT_IN_PROGRAM_MODE = (4, "NOT IN PROGRAM MODE")
+LINE_TOO_LONG = (5, "LINE TOO LONG")
+READ_ONLY = (6, "READ ONLY PROGRAM")
+
+
+# --- rendering ----------------------------------------------------------------------------
+
+
+def format_alarm(pbx: PbxState, e: LogEntry) -> str:
+    alarm = alarm_for(pbx, e)
+    severity = "MAJOR" if e.level == "MJ" else "MINOR"
+    return (f"{e.when:%m/%d/%y %H:%M:%S} {alarm.code:04d} {alarm.category:<8} {severity:<5} "
+            f"{equipment(e)} {alarm.text}")
+
+
+def format_pcb(c: CardRecord) -> str:
+    return f"{c.cabinet:02d}{c.slot:02d} {c.card_type:<5} {c.firmware:<8} {STATUS_WORDS[c.status]}"
+
+
+def _equip(cabinet: int, slot: int, port: int) -> str:
+    return f"{cabinet:02d}{slot:02d}{port:02d}"
+
+
+def format_trunk(pbx: PbxState, x: CoLine) -> str:
+    word = trunk_word(pbx.card(x.slot, x.cabinet))
+    return (f"T{x.number:03d} {_equip(x.cabinet, x.slot, x.port)} {word:<4} "
+            f"{STATUS_WORDS[x.status]}")
+
+
+def format_station(x: Extension) -> str:
+    return (f"{x.number:<5} {_equip(x.cabinet, x.slot, x.port)} "
+            f"{STATION_WORDS[x.ext_type]:<4} {x.name:<16} {STATION_STATUS[x.status]}")
+
+
+def dn_lines(stations: list[Extension]) -> list[str]:
+    rows = []
+    for x in stations:
+        where = _equip(x.cabinet, x.slot, x.port)
+        rows.append((x.number, "PDN", where, x.number))
+        rows += [(dn, "PhDN", where, x.number) for dn in x.phantoms]
+    rows.sort(key=lambda r: (len(r[0]), r[0]))
+    return [f"{dn:<5} {kind:<4} {where} {pdn}" for dn, kind, where, pdn in rows]
+
+
+def parse_from(args: list[str]) -> datetime | None:
+    """``[]`` -> None; ``["FROM", "MM/DD/YY", "HH:MM"]`` -> that minute; else ?ERR 02."""
+    if not args:
+        return None
+    if len(args) != 3 or args[0].upper() != "FROM":
+        raise ToshibaError(*INVALID_PARAMETER)
+    try:
+        return datetime.strptime(f"{args[1]} {args[2]}", FROM_FORMAT)
+    except ValueError:
+        raise ToshibaError(*INVALID_PARAMETER) from None
+
+
+# --- the session --------------------------------------------------------------------------
+
+Handler = Callable[[list[str]], list[str]]
+
+
+class ToshibaSession(LineSession):
+    """One Strata maintenance session over any byte stream."""
+
+    line_ending = CR_ONLY
+    max_line = MAX_LINE
+    pager_prompt = PAGER_PROMPT
+    page_lines = DEFAULT_PAGE_LINES
+
+    def __init__(self, pbx: PbxState, *, login_required: bool, send: Callable[[bytes], None],
+                 username: str = "TECH1", password: str | None = None) -> None:
+        if login_required and password is None:
+            raise ValueError("a session with a login dialogue needs a password")
+        super().__init__(pbx, login_required=login_required, send=send)
+        self._username = username
+        self._password = password
+        self._given_user = ""
+        self._failed_logins = 0
+        self._programming = False
+        self._typed = ""
+        self._commands: dict[str, Handler] = {
+            "SHOW": self._show_command, "SET": self._set, "LOGOUT": self._logout,
+            "PGM": self._pgm, "END": self._end, "GET": self._get, "PUT": self._put,
+            "LIST": self._list,
+        }
+        self._shows: dict[str, Handler] = {
+            "VERSION": self._version, "ALARM": self._alarm, "PCB": self._pcb,
+            "TRUNK": self._trunk, "STATION": self._station, "DN": self._dn,
+            "MODE": self._mode, "TIME": self._time, "SMDR": self._smdr,
+        }
+
+    @property
+    def _title(self) -> str:
+        return f"STRATA {self._pbx.system.model} REMOTE MAINTENANCE"
+
+    # --- dialect hooks ------------------------------------------------------------------
+
+    def _greet(self) -> None:
+        self._emit(CR_ONLY)
+        self._emit_line(self._title)
+        if self._login_required:
+            self._emit(b"Username: ")
+        else:
+            self._logged_in()
+
+    def _logged_in(self) -> None:
+        self._emit_line(f"*** ACCESS LEVEL: {ACCESS_LEVEL} ***")
+        self._emit(CR_ONLY)
+        self._prompt()
+
+    def _prompt(self) -> None:
+        self._phase = Phase.COMMAND
+        mode = "(PGM)" if self._programming else ""
+        self._emit(f"STRATA-{self._pbx.system.model}{mode}# ".encode("ascii", "replace"))
+
+    def _login_line(self, text: str) -> None:
+        if self._phase is Phase.LOGIN_USER:
+            self._given_user = text
+            self._phase = Phase.LOGIN_PASSWORD
+            self._emit(b"Password: ")
+            return
+        if self._given_user.upper() == self._username.upper() and text == self._password:
+            self._logged_in()
+            return
+        self._failed_logins += 1
+        self._emit_line("ACCESS DENIED")
+        if self._failed_logins >= MAX_LOGIN_ATTEMPTS:
+            self._emit_line("DISCONNECTED")
+            self.close()
+        else:
+            self._phase = Phase.LOGIN_USER
+            self._emit(b"Username: ")
+
+    def _too_long(self) -> None:
+        self._error(*LINE_TOO_LONG)
+
+    def _pager_byte(self, byte: int) -> None:
+        if byte in (ord("c"), ord("C"), SPACE):
+            self._erase_pager()
+            self._show(self._page_lines)
+        elif byte in (CR, LF):
+            self._skip_lf = byte == CR
+            self._erase_pager()
+            self._show(1)
+        elif byte in (ord("q"), ord("Q")):
+            self._quit_pager()
+
+    def close(self) -> None:
+        self._programming = False
+        super().close()
+
+    # --- commands -----------------------------------------------------------------------
+
+    def _error(self, code: int, text: str) -> None:
+        self._emit_line(ToshibaError(code, text).line)
+        self._prompt()
+
+    def _execute(self, text: str) -> None:
+        words = text.split()
+        if not words:
+            self._prompt()
+            return
+        handler = self._commands.get(words[0].upper())
+        try:
+            if handler is None:
+                raise ToshibaError(*UNKNOWN_COMMAND)
+            self._typed = text
+            lines = handler(words[1:])
+        except ToshibaError as exc:
+            self._emit_line(exc.line)
+            self._prompt()
+            return
+        if not self.closed:
+            self._output(lines)
+
+    @staticmethod
+    def _no_args(args: list[str]) -> None:
+        if args:
+            raise ToshibaError(*INVALID_PARAMETER)
+
+    def _show_command(self, args: list[str]) -> list[str]:
+        if not args:
+            raise ToshibaError(*INVALID_PARAMETER)
+        handler = self._shows.get(args[0].upper())
+        if handler is None:
+            raise ToshibaError(*UNKNOWN_COMMAND)
+        return handler(args[1:])
+
+    def _version(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        system = self._pbx.system
+        return [f"SYSTEM  : STRATA {system.model}", f"VERSION : {system.software_version}"]
+
+    def _alarm(self, args: list[str]) -> list[str]:
+        if args and args[0].upper() == "HISTORY":
+            since = parse_from(args[1:])
+            entries = [e for e in self._pbx.error_log() if since is None or e.when >= since]
+            if not entries:
+                return ["ALARM HISTORY EMPTY"]
+        else:
+            self._no_args(args)
+            entries = self._pbx.active_alarms()
+            if not entries:
+                return ["NO ACTIVE ALARM"]
+        return [ALARM_HEADER, *(format_alarm(self._pbx, e) for e in entries)]
+
+    def _pcb(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        return [PCB_HEADER, *(format_pcb(c) for c in self._pbx.cards())]
+
+    def _trunk(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        with self._pbx.batch():
+            lines = [format_trunk(self._pbx, x) for x in self._pbx.co_lines()]
+        return [TRUNK_HEADER, *lines]
+
+    def _station(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        return [STATION_HEADER, *(format_station(x) for x in self._pbx.extensions())]
+
+    def _dn(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        return [DN_HEADER, *dn_lines(self._pbx.extensions())]
+
+    def _mode(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        service = self._pbx.time_service
+        control = "AUTO" if service.automatic else "MANUAL"
+        return [f"DAY/NIGHT MODE : {MODE_WORDS[service.mode]}", f"CONTROL        : {control}"]
+
+    def _time(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        now = self._pbx.now()
+        return [f"SYSTEM TIME : {now:%m/%d/%y} {DAYS[now.weekday()]} {now:%H:%M:%S}"]
+
+    def _smdr(self, args: list[str]) -> list[str]:
+        since = parse_from(args)
+        items = [item for _, item in self._pbx.smdr_items()]
+        return smdr_lines(items, since) or ["NO SMDR RECORD"]
+
+    def _set(self, args: list[str]) -> list[str]:
+        if len(args) != 2 or args[0].upper() != "LENGTH" or not args[1].isdigit():
+            raise ToshibaError(*INVALID_PARAMETER)
+        length = int(args[1])
+        if length == 0:
+            self._paging = False
+        elif 5 <= length <= 99:
+            self._paging, self._page_lines = True, length
+        else:
+            raise ToshibaError(*INVALID_PARAMETER)
+        return ["COMPLETED"]
+
+    def _logout(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        self._emit_line("GOODBYE")
+        self.close()
+        return []
+
+    # --- system programming -------------------------------------------------------------
+
+    def _pgm(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        if not self._pbx.acquire_programming(self):
+            raise ToshibaError(*PROGRAMMING_IN_USE)
+        self._programming = True
+        return ["PROGRAM MODE"]
+
+    def _need_programming(self) -> None:
+        if not self._programming:
+            raise ToshibaError(*NOT_IN_PROGRAM_MODE)
+
+    def _end(self, args: list[str]) -> list[str]:
+        self._need_programming()
+        self._no_args(args)
+        self._programming = False
+        self._pbx.release_programming(self)
+        return ["PROGRAM MODE ENDED"]
+
+    def _get(self, args: list[str]) -> list[str]:
+        self._need_programming()
+        if not args:
+            raise ToshibaError(*INVALID_PARAMETER)
+        try:
+            return [programs.get(self._pbx, args)]
+        except programs.ProgramError:
+            raise ToshibaError(*INVALID_PARAMETER) from None
+
+    def _put(self, args: list[str]) -> list[str]:
+        self._need_programming()
+        try:
+            programs.put(self._pbx, self._typed)
+        except programs.ReadOnly:
+            raise ToshibaError(*READ_ONLY) from None
+        except programs.ProgramError:
+            raise ToshibaError(*INVALID_PARAMETER) from None
+        return ["COMPLETED"]
+
+    def _list(self, args: list[str]) -> list[str]:
+        self._need_programming()
+        self._no_args(args)
+        return programs.listing(self._pbx)

@@ -1,0 +1,82 @@
+"""Toshiba Strata CTX SMDR (R1.02), as in shared/DOMAIN.md and docs/dialects/toshiba.md.
+
+``N 001 00 DN1234 T000001 06/28 12:10:50 00:10:30.0 12134567890``: type, record number,
+node, originator, terminator, time stamp, duration, dialled digits; one space between.
+Toshiba prints no progress (RC/AN) records and no error-log lines on SMDR; restarts and
+clock changes become ``I`` and ``T`` records.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from simulators.state import CallKind, CallRecord, SmdrItem, SystemEvent
+
+NODE = "00"
+NONE = "-"
+RECORD_NUMBERS = 128
+
+
+def stamp(when: datetime) -> str:
+    return f"{when:%m/%d %H:%M:%S}"
+
+
+def duration(seconds: int | None) -> str:
+    seconds = min(seconds or 0, 99 * 3600 + 59 * 60 + 59)
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}.0"
+
+
+def trunk(co: int | None) -> str:
+    return NONE if co is None else f"T{co:06d}"
+
+
+def _line(head: tuple[str, int], parties: tuple[str, str], when: datetime,
+          seconds: int | None, dialled: str = "") -> str:
+    """``head`` is (record type, record number); ``parties`` (originator, terminator)."""
+    kind, record_no = head
+    fields = [kind, f"{record_no % RECORD_NUMBERS:03d}", NODE, *parties, stamp(when),
+              duration(seconds)]
+    return " ".join([*fields, dialled] if dialled else fields)
+
+
+def record_type(r: CallRecord) -> str:
+    if r.condition == "NA":
+        return "B"
+    return "X" if r.condition == "TR" else "N"
+
+
+def call_lines(r: CallRecord) -> list[str]:
+    """The record line, and the ``&`` line for an incoming call with caller ID or DNIS."""
+    station = f"DN{r.extension}"
+    kind = record_type(r)
+    head = (kind, r.record_no)
+    answered = r.ended - timedelta(seconds=r.duration_s or 0)
+    if r.kind is CallKind.INTERCOM:
+        return [_line(head, (station, f"DN{r.number}"), answered, r.duration_s)]
+    if r.kind is CallKind.OUTGOING:
+        return [_line(head, (station, trunk(r.co)), answered, r.duration_s, r.number)]
+    lines = [_line(head, (trunk(r.co), station), answered if kind == "N" else r.ended,
+                   r.duration_s)]
+    if r.number or r.ddi:
+        lines.append(f"& {r.number:<17} {r.ddi}".rstrip())
+    return lines
+
+
+def event_line(e: SystemEvent) -> str:
+    if e.kind == "clock":
+        previous = e.previous or e.when
+        return _line(("T", e.record_no), (NONE, NONE), previous, 0, stamp(e.when))
+    return _line(("I", e.record_no), (NONE, NONE), e.when, 0)
+
+
+def item_lines(item: SmdrItem) -> list[str]:
+    if isinstance(item, CallRecord):
+        return [] if item.progress else call_lines(item)
+    if isinstance(item, SystemEvent):
+        return [event_line(item)]
+    return []
+
+
+def smdr_lines(items: list[SmdrItem], since: datetime | None = None) -> list[str]:
+    return [line for item in items if since is None or item.when >= since
+            for line in item_lines(item)]

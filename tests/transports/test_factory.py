@@ -1,0 +1,106 @@
+"""One factory, every URL form, and bad input named as such."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.errors import InputError
+from agent.transports import SCHEMES, transport_for_url
+from agent.transports.modem import DEFAULT_INIT, ModemTransport
+from agent.transports.serial import SerialTransport
+from agent.transports.ssh import SSHTransport
+from agent.transports.telnet import TelnetTransport
+
+from .conftest import CREDENTIALS
+
+
+def build(url: str, **options: Any) -> object:
+    return transport_for_url(url, credentials=CREDENTIALS, **options)
+
+
+def test_every_scheme_builds_its_transport() -> None:
+    assert isinstance(build("ssh://pbx.example:2222"), SSHTransport)
+    assert isinstance(build("telnet://pbx.example"), TelnetTransport)
+    assert isinstance(build("tcp://ts.example:4001"), SerialTransport)
+    assert isinstance(build("rfc2217://ts.example:7001"), SerialTransport)
+    assert isinstance(build("serial:///dev/ttyUSB0"), SerialTransport)
+    assert isinstance(build("modem:///dev/ttyUSB0?number=599"), ModemTransport)
+    assert SCHEMES == ("ssh", "telnet", "tcp", "rfc2217", "serial", "modem")
+
+
+def test_unknown_scheme_lists_the_supported_ones() -> None:
+    with pytest.raises(InputError, match="supported: ssh, telnet, tcp, rfc2217, serial, modem"):
+        build("x25://pbx")
+
+
+def test_a_password_in_the_url_is_never_repeated() -> None:
+    with pytest.raises(InputError) as caught:
+        build("x25://user:hunter2@pbx:1")
+    assert "hunter2" not in str(caught.value)
+
+
+def test_serial_settings_from_the_query() -> None:
+    line = build("serial:///dev/ttyS0?baud=1200&databits=7&parity=e&stopbits=2&xonxoff=1")
+    assert isinstance(line, SerialTransport)
+    assert line.settings.describe() == "1200 7E2 flow=xonxoff"
+    assert line.display_url == "serial:///dev/ttyS0"
+    assert line.wake == b"\r"
+
+
+def test_site_options_win_over_the_query() -> None:
+    line = build("serial:///dev/ttyS0?baud=1200", baud=9600, rtscts=True, wake="")
+    assert isinstance(line, SerialTransport)
+    assert (line.settings.baud, line.settings.rtscts, line.wake) == (9600, True, b"")
+
+
+def test_tcp_and_rfc2217_go_through_pyserial_urls() -> None:
+    tcp = build("tcp://ts.example:4001")
+    rfc = build("rfc2217://ts.example:7001?baud=2400")
+    assert isinstance(tcp, SerialTransport) and isinstance(rfc, SerialTransport)
+    assert (tcp.port_url, tcp.display_url) == ("socket://ts.example:4001", "tcp://ts.example:4001")
+    assert rfc.port_url == "rfc2217://ts.example:7001" and rfc.settings.baud == 2400
+
+
+def test_modem_options() -> None:
+    line = build("modem:///dev/ttyACM0?number=01204%20368634&init=ATZ&init=ATE0V1X4&retries=4"
+                 "&backoff=2.5&dial=pulse&guard=0.5&carrier_file=/run/modem.json&baud=2400")
+    assert isinstance(line, ModemTransport)
+    o = line.options
+    assert (o.number, tuple(o.init), o.retries, o.backoff, o.pulse, o.guard) == (
+        "01204 368634", ("ATZ", "ATE0V1X4"), 4, 2.5, True, 0.5)
+    assert o.carrier_file == Path("/run/modem.json")
+    assert line.display_url == "modem:///dev/ttyACM0?number=01204 368634"
+    assert tuple(build("modem:///dev/ttyS1?number=1").options.init) == DEFAULT_INIT  # type: ignore[attr-defined]
+
+
+def test_ssh_options() -> None:
+    line = build("ssh://admin@pbx:22?tofu=1&legacy=yes&keepalive=0&key_file=~/id_ed25519",
+                 known_hosts=Path("/kh"))
+    assert isinstance(line, SSHTransport)
+    assert (line.tofu, line.legacy, line.keepalive, line.known_hosts) == (True, True, 0,
+                                                                          Path("/kh"))
+    assert line.key_file == Path("~/id_ed25519").expanduser()
+    assert line.credentials.username == "admin"
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("ssh://pbx?tofu=maybe", "tofu='maybe'.*expected 1 or 0"),
+    ("serial:///dev/ttyS0?baud=fast", "baud='fast'.*whole number"),
+    ("serial:///dev/ttyS0?parity=X", "parity must be one of"),
+    ("serial:///dev/ttyS0?databits=9", "data bits must be 5"),
+    ("serial:///dev/ttyS0?stopbits=3", "stop bits must be 1, 1.5 or 2"),
+    ("serial://dev/ttyS0", "absolute device path"),
+    ("modem:///dev/ttyS0", r"needs the number to dial"),
+    ("modem:///dev/ttyS0?number=1&dial=rotary", "expected tone or pulse"),
+    ("modem:///dev/ttyS0?number=1&retries=-1", "at least 0"),
+    ("telnet://pbx?baud=9600", r"unknown option\(s\) baud for telnet:// lines"),
+    ("serial:///dev/ttyS0?speed=9600", r"unknown option\(s\) speed .*supported: .*baud"),
+    ("tcp://host", "needs a host and a port"),
+    ("ssh://host:99999", "bad port"),
+])
+def test_bad_urls_are_bad_input(url: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        build(url)

@@ -1,0 +1,139 @@
+"""A whole run over the new lines: path fallback recorded, and the password — echoed back
+in pieces by a badly configured PBX on a slow line — in no file, log or message."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from agent.inventory import CredentialRef, Site
+from agent.playbook import parse_playbook
+from agent.result import RunStatus
+from agent.runner import run_site
+from simulators import PbxState
+from simulators.lines import LineConditions, PhoneBook, serve_modem, serve_telnet
+from simulators.lines.session import SessionMaker, login_session_maker
+from simulators.ssh_server import ConsoleSession
+
+from .conftest import modem_url
+
+SECRET = "Echoed-Back-Pw-5512"
+VARIABLE = "PBXDIAG_LINES_TEST_PASSWORD"
+PLAYBOOK = parse_playbook("""\
+name: Identity
+steps:
+  - name: System identity
+    get: system_info
+    expect:
+      - result.model != ""
+""")
+
+
+class EchoesPasswords:
+    """A badly configured PBX: it echoes the password as it is typed."""
+
+    def __init__(self, inner: SessionMaker, send: Callable[[bytes], None]) -> None:
+        self._send = send
+        self._echo = False
+        self.inner: ConsoleSession = inner(self._watch)
+
+    @property
+    def closed(self) -> bool:
+        return self.inner.closed
+
+    def _watch(self, data: bytes) -> None:
+        self._send(data)
+        self._echo = data.endswith(b"Password: ")
+
+    def start(self) -> None:
+        self.inner.start()
+
+    def feed(self, data: bytes) -> None:
+        if self._echo:
+            typed, end, _ = data.partition(b"\r")
+            self._send(typed)
+            self._echo = not end
+        self.inner.feed(data)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def unused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def site(*paths: str, tmp_path: Path) -> Site:
+    return Site(id="acme-bolton", customer="Acme Ltd", name="Bolton", vendor="panasonic",
+                paths=paths, credentials=CredentialRef(username="INSTALLER",
+                                                       password_env=VARIABLE),
+                known_hosts=tmp_path / "known_hosts", timeout=5)
+
+
+def every_file(folder: Path) -> dict[Path, str]:
+    return {p: p.read_text(errors="replace") for p in folder.rglob("*") if p.is_file()}
+
+
+def test_unreachable_ssh_then_telnet_uses_telnet_records_why_and_leaks_nothing(
+        pbx: PbxState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv(VARIABLE, SECRET)
+    caplog.set_level(logging.DEBUG)
+    inner = login_session_maker(pbx, password=SECRET)
+
+    def echoing(send: Callable[[bytes], None]) -> ConsoleSession:
+        return EchoesPasswords(inner, send)
+
+    dead = f"ssh://INSTALLER@127.0.0.1:{unused_port()}"
+    slow = LineConditions(baud=2400)  # the echo arrives a few bytes per read
+    with serve_telnet(pbx, password=SECRET, conditions=slow,
+                      session_maker=echoing) as endpoint:
+        result, files = run_site(site(dead, endpoint.url, tmp_path=tmp_path), PLAYBOOK,
+                                 output_dir=tmp_path / "out")
+
+    assert result.status is RunStatus.PASSED, result.error
+    assert result.path == endpoint.url
+    first, second = result.paths_tried
+    assert first.url == dead and "cannot connect" in first.error and "refused" in first.error
+    assert (second.url, second.error) == (endpoint.url, "")
+
+    inbound = [json.loads(line) for line in files.transcript.read_text().splitlines()[1:]]
+    received = [c["data"] for c in inbound if c["dir"] == "in"]
+    stream = "".join(received)
+    mask = "*" * len(SECRET)
+    assert mask in stream, "the PBX did echo the password (masked in the transcript)"
+    starts = [sum(len(c) for c in received[:i]) for i in range(len(received))]
+    at = stream.index(mask)
+    assert any(at < s < at + len(mask) for s in starts), "the echo arrived in pieces"
+
+    written = every_file(tmp_path / "out")
+    assert files.result in written and files.transcript in written
+    output = capfd.readouterr()
+    for where, text in [*written.items(), ("stdout", output.out), ("stderr", output.err),
+                        ("log", caplog.text), ("result", repr(result))]:
+        assert SECRET not in text, where
+        assert SECRET[:8] not in text and SECRET[-8:] not in text, where
+
+
+def test_busy_modem_then_telnet(pbx: PbxState, tmp_path: Path,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(VARIABLE, SECRET)
+    book = PhoneBook()
+    book.busy("599")
+    with serve_modem(book, state_dir=tmp_path / "modem") as modem, \
+            serve_telnet(pbx, password=SECRET) as endpoint:
+        result, _ = run_site(site(modem_url(modem, retries=1), endpoint.url,
+                                  tmp_path=tmp_path), PLAYBOOK, output_dir=tmp_path / "out")
+        assert modem.modem.wait_on_hook(5)
+    assert result.status is RunStatus.PASSED and result.path == endpoint.url
+    assert result.paths_tried[0].url.startswith("modem://")
+    assert "BUSY (after 2 attempts)" in result.paths_tried[0].error
+    assert book.dialled == ["599", "599"]
