@@ -381,9 +381,12 @@ class ModemTransport(Transport):
     def _escape(self) -> None:
         """``+++`` framed by silence: back to command mode with the call still up."""
         guard = self.options.guard * 1.1 + 0.05  # the modem measures from its last byte
-        self._guard_clock.wait(guard)  # the guard time: a deliberate, bounded wait
         if self._carrier_gone():
             self._state = _State.COMMAND  # the far end hung up first (BYE, NO CARRIER)
+            return
+        self._guard_clock.wait(guard)  # the guard time: a deliberate, bounded wait
+        if self._carrier_gone():  # ...or while we kept quiet
+            self._state = _State.COMMAND
             return
         self._parser.clear()
         self._serial.write(b"+++")

@@ -213,7 +213,11 @@ class SSHTransport(Transport):
         return channel
 
     def _read(self, max_bytes: int, timeout: float) -> bytes:
-        channel = self._require_channel()
+        # A channel the PBX has closed may still hold its last words ("BYE"): read them
+        # before reporting the drop, so the closed flag is not checked here.
+        channel = self._channel
+        if channel is None:
+            raise LineDropped(f"SSH session to {self.display_url} is not open")
         channel.settimeout(timeout)
         try:
             data = channel.recv(max_bytes)

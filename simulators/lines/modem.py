@@ -473,8 +473,8 @@ class HayesModem(LineHandler):
             self._schedule(now, NO_DIALTONE)
         elif outcome is Outcome.BUSY and x in (3, 4):
             self._schedule(now, BUSY)
-        elif outcome is Outcome.ANSWER and site is not None \
-                and site.answer_after < wait_for_carrier:
+        elif outcome is Outcome.ANSWER and site is not None and site.pbx.responding \
+                and site.answer_after < wait_for_carrier:  # a dead PBX's modem never answers
             self._schedule(now + site.answer_after, CONNECT, site)
         else:  # rings out (or blind-dialled into busy / silence): S7 expires
             self._schedule(now + wait_for_carrier, NO_ANSWER if x == 4 else NO_CARRIER)

@@ -368,13 +368,13 @@ class LineGroup:
         """Start a pump for ``wire``; None (and the wire closed) when shutting down."""
         pump = LinePump(wire, handler, stop_fd=self.stop_r, stats=self.stats, name=name,
                         connected=connected, on_exit=self._exited)
-        with self._lock:
+        with self._lock:  # started under the lock: stop() never sees an unstarted pump
             if self._stopping:
                 wire.close()
                 return None
             self._pumps.add(pump)
+            pump.start()
             self._changed.notify_all()
-        pump.start()
         return pump
 
     def _exited(self, pump: LinePump) -> None:

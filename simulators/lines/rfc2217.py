@@ -107,12 +107,12 @@ class Rfc2217Endpoint:
                 continue
             thread = threading.Thread(target=self._serve, args=(sock,),
                                       name=f"rfc2217-{self.port}", daemon=True)
-            with self._lock:
+            with self._lock:  # started under the lock: close() never joins an unstarted one
                 if self._stopping:
                     sock.close()
                     return
                 self._threads.add(thread)
-            thread.start()
+                thread.start()
 
     def _serve(self, sock: socket.socket) -> None:
         port = ThreeWirePort()

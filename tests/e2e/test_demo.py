@@ -27,6 +27,7 @@ def test_demo_twice_opens_one_ticket(tmp_path: Path) -> None:
     assert re.search(r"FAILED\s+External calls possible", first.stdout)
     assert re.search(r"ok\s+Internal calls possible", first.stdout)
     assert "result.json" in first.stdout
+    assert "Traceback" not in first.stderr and "Socket exception" not in first.stderr
 
     second = demo(output, home)
     assert second.returncode == 0, second.stderr

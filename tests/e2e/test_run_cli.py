@@ -49,6 +49,8 @@ def test_json_result_records_path_steps_and_bytes(faulty_site: Site) -> None:
     assert statuses["Internal calls possible"] == "ok"
     assert result["bytes_in"] > 0 and result["bytes_out"] > 0
     assert {t["state"] for t in result["facts"]["trunks"]} == {"fault"}
+    transcript = Path(result["transcript"]).read_text()
+    assert "BYE" in transcript  # a clean logout: the PBX released the session
     saved = Path(result["transcript"]).parent / "result.json"
     assert json.loads(saved.read_text())["run_id"] == result["run_id"]
 

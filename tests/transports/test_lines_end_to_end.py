@@ -126,3 +126,19 @@ def test_noise_on_serial_and_modem_lines_is_survived(kind: str, pbx: PbxState,
         driver.close_session()
     inbound = b"".join(c.data for c in console.transcript.redacted_chunks() if c.direction == "in")
     assert any(byte >= 0x80 for byte in inbound), "noise landed (the PBX sends ASCII only)"
+
+
+@pytest.mark.parametrize("kind", ["telnet", "serial", "modem"])
+def test_a_bare_cr_dialect_over_real_lines(kind: str, tmp_path: Path) -> None:
+    """The Strata console ends its lines with a bare CR; the same lines carry it."""
+    from drivers.toshiba.driver import ToshibaDriver
+    from simulators import load_scenario
+
+    strata = load_scenario("toshiba-healthy")
+    with LINES[kind](strata, tmp_path, LineConditions(baud=19200)) as url, \
+            line_for(url) as line:
+        driver = ToshibaDriver(Console(line, ToshibaDriver.dialect, timeout=10))
+        driver.open_session(CREDENTIALS)
+        assert driver.system_info().model == strata.system.model
+        assert len(driver.extensions()) == len(strata.extensions())
+        driver.close_session()

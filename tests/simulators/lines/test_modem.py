@@ -185,6 +185,13 @@ def test_carrier_loss_mid_call(pbx: PbxState) -> None:
         assert json.loads(modem.status_path.read_text())["dcd"] is False
 
 
+def test_a_dead_pbx_does_not_answer(pbx: PbxState, line: Line) -> None:
+    pbx.set_responding(False)
+    line.at("ATE0")
+    assert line.at(f"ATDT{SITE}", b"NO ANSWER\r\n") == b"\r\nNO ANSWER\r\n"
+    assert line.modem.wait_on_hook(5)
+
+
 def test_a_counted_override_then_the_site_answers(book: PhoneBook, line: Line) -> None:
     book.busy(SITE, times=1)
     line.at("ATE0")
