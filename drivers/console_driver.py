@@ -89,8 +89,16 @@ class ConsoleDriver(Driver):
 
     def parsed(self, command: str, parser: Callable[[str], tuple[T | None, BadLines]],
                what: str) -> T:
-        """Run a command and parse it completely, or raise ``ParseError`` with the lines."""
+        """Run a read-only command and parse it completely.
+
+        A reply with unreadable lines is read once more: on a noisy line a hit inside a
+        data line cannot be told from data, and asking again costs one round trip. A second
+        bad reply is a ``ParseError`` naming the lines — never a silently partial answer.
+        """
         value, bad = parser(self.run_command(command))
+        if bad or value is None:
+            log.info("reply unreadable, asking again", command=command, bad_lines=len(bad))
+            value, bad = parser(self.run_command(command))
         if bad or value is None:
             raise ParseError(what, bad)
         return value

@@ -31,15 +31,17 @@ PRIORITY_RANK: Final[Mapping[Priority, int]] = {"P1": 1, "P2": 2, "P3": 3}
 
 # Card families: the type with its trailing port count removed ("DLC16" -> "DLC").
 PROCESSOR_FAMILIES: Final = frozenset({
-    "MPR", "IPCMPR", "PSMPR", "PLMPR",          # Panasonic KX-TDA / TDE / TDA50 / TDA600
+    "MPR", "IPCMPR", "PSMPR", "PLMPR", "NS-MB",  # Panasonic KX-TDA / TDE / TDA50 / TDA600 / NS
     "ACTU", "BECU", "BCTU", "BEXU",             # Toshiba Strata CTX100 / CTX670
 })
 EXTENSION_FAMILIES: Final = frozenset({
     "DHLC", "DLC", "SLC", "MSLC", "MCSLC", "CSIF", "IP-EXT", "DPT",  # Panasonic
+    "V-IPEXT", "V-SIPEXT",                                            # KX-NS virtual
     "PDKU", "BDKU", "BDKS", "ADKU", "PEKU", "PESU", "PSTU", "RSTU",   # Toshiba
 })
 TRUNK_FAMILIES: Final = frozenset({
     "LCOT", "DID", "E&M", "T1", "E1", "BRI", "PRI", "IP-GW",           # Panasonic
+    "V-IPGW", "V-SIPGW",                                                # KX-NS virtual
     "RCOU", "RCOS", "RCIU", "RCIS", "RDDU", "REMU", "RDTU", "RPTU",   # Toshiba
     "BPTU", "RBSU", "RBUU", "BVPU", "BIPU",
 })
@@ -203,7 +205,7 @@ def non_covered_reason(facts: Facts) -> str | None:
     history = (e for e in facts.error_log
                if _within(e.get("first_seen"), facts.at, POWER_LOOKBACK))
     for entry in (*history, *facts.alarms):
-        code = _code(entry)
+        code = _event(entry)
         if code in POWER_CODES and code not in seen:
             when = entry.get("first_seen")
             seen[code] = f"{POWER_CODES[code]} (#{code}{f' at {when}' if when else ''})"
@@ -280,7 +282,7 @@ def all_trunks_down(facts: Facts) -> Finding | None:
 
 def digital_sync_loss(facts: Facts) -> Finding | None:
     """A carrier fault: an active sync alarm while every digital trunk is down."""
-    alarms = [a for a in facts.alarms if _code(a) in SYNC_ALARM_CODES]
+    alarms = [a for a in facts.alarms if _event(a) in SYNC_ALARM_CODES]
     digital = [t for t in facts.trunks if t.get("kind") in DIGITAL_TRUNK_KINDS]
     if not alarms or not digital or any(trunk_usable(t) for t in digital):
         return None
@@ -369,7 +371,7 @@ class CodeRule:
     summary: str
 
     def __call__(self, facts: Facts) -> Finding | None:
-        hits = [e for e in facts.recent_entries() if _code(e) in self.codes]
+        hits = [e for e in facts.recent_entries() if _event(e) in self.codes]
         if not hits:
             return None
         return Finding("P3", self.rule, self.summary,
@@ -538,6 +540,14 @@ def _naive(moment: datetime) -> datetime:
 def _code(entry: Mapping[str, Any]) -> str:
     code = str(entry.get("code", "")).strip()
     return code.zfill(3) if code.isdigit() else code
+
+
+def _event(entry: Mapping[str, Any]) -> str:
+    """The vendor-neutral event number the rules compare: Panasonic's three-digit code;
+    Toshiba's four-digit code is a category digit before the same number
+    (docs/dialects/toshiba.md: 2230 is the PCB form of 230)."""
+    code = _code(entry)
+    return code[-3:] if len(code) == 4 and code.isdigit() else code
 
 
 def _words(state: object) -> str:

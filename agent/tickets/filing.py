@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from agent.inventory import Site
-from agent.result import RunResult, RunStatus
+from agent.result import RunResult, RunStatus, StepStatus
 from agent.tickets.classify import Classification, classify
 from agent.tickets.excerpt import transcript_excerpt
 from agent.tickets.model import RunDetails
@@ -61,6 +61,8 @@ def file_run(register: Register, site: Site, result: RunResult,
              now: datetime | None = None) -> Filing:
     """Record a run's verdict; any notification it causes is queued in the same change."""
     moment = now or result.finished_at or datetime.now(UTC)
+    if not diagnosed(result) and not result.half_programmed:
+        return Filing()  # a change-only run says nothing about the site's health
     if result.status is RunStatus.PASSED:
         cleared = register.record_all_clear(site_id=site.id, run_id=result.run_id, now=moment)
         return Filing(cleared=tuple(cleared))
@@ -72,6 +74,16 @@ def file_run(register: Register, site: Site, result: RunResult,
                                     contract=contract_for(site), run_id=result.run_id,
                                     now=moment, run=run_details(result))
     return Filing(classification=classification, outcome=outcome)
+
+
+#: Step kinds that look at the PBX's health; ``set``/``ask``/``backup`` do not.
+DIAGNOSTIC_ACTIONS = frozenset({"get", "read", "wait", "command"})
+
+
+def diagnosed(result: RunResult) -> bool:
+    """Did the run check anything? Only then may it open a ticket or give an all-clear."""
+    return any(step.action in DIAGNOSTIC_ACTIONS and step.status is not StepStatus.SKIPPED
+               for step in result.steps)
 
 
 def run_details(result: RunResult) -> RunDetails:

@@ -16,11 +16,12 @@ import pytest
 
 from agent.console import Console
 from agent.secrets import Secret
-from agent.transports.base import Credentials
-from agent.transports.ssh import SSHTransport
+from agent.transports import transport_for_url
+from agent.transports.base import Credentials, Transport
 from drivers import driver_class
 from drivers.base import Driver
 from simulators import PbxState, load_scenario, serve_ssh
+from simulators.lines import PhoneBook, serve_modem, serve_pty, serve_telnet
 
 PASSWORD = "contract-Pw-4417"
 VENDORS = ("panasonic", "toshiba")
@@ -36,18 +37,48 @@ class Connected:
 LineFactory = Callable[[PbxState, Path, str], AbstractContextManager[Connected]]
 
 
+CREDENTIALS = Credentials("INSTALLER", Secret(PASSWORD))
+
+
 @contextmanager
 def over_ssh(pbx: PbxState, folder: Path, vendor: str) -> Iterator[Connected]:
     with serve_ssh(pbx, host_key_path=folder / "host_key", password=PASSWORD) as endpoint:
         known_hosts = folder / "known_hosts"
         known_hosts.write_text(endpoint.known_hosts_line() + "\n")
-        credentials = Credentials("INSTALLER", Secret(PASSWORD))
-        transport = SSHTransport(host=endpoint.host, port=endpoint.port,
-                                 credentials=credentials, known_hosts=known_hosts)
-        yield from _drive(transport, pbx, vendor, credentials)
+        transport = transport_for_url(f"ssh://INSTALLER@{endpoint.host}:{endpoint.port}",
+                                      credentials=CREDENTIALS, known_hosts=known_hosts)
+        yield from _drive(transport, pbx, vendor, CREDENTIALS)
 
 
-def _drive(transport: SSHTransport, pbx: PbxState, vendor: str,
+@contextmanager
+def over_telnet(pbx: PbxState, _folder: Path, vendor: str) -> Iterator[Connected]:
+    with serve_telnet(pbx, password=PASSWORD) as endpoint:
+        transport = transport_for_url(f"telnet://127.0.0.1:{endpoint.port}",
+                                      credentials=CREDENTIALS)
+        yield from _drive(transport, pbx, vendor, CREDENTIALS)
+
+
+@contextmanager
+def over_serial(pbx: PbxState, _folder: Path, vendor: str) -> Iterator[Connected]:
+    with serve_pty(pbx, password=PASSWORD) as device:
+        transport = transport_for_url(f"serial://{device}?baud=9600",
+                                      credentials=CREDENTIALS)
+        yield from _drive(transport, pbx, vendor, CREDENTIALS)
+
+
+@contextmanager
+def over_modem(pbx: PbxState, folder: Path, vendor: str) -> Iterator[Connected]:
+    book = PhoneBook()
+    book.add_site("599", pbx, password=PASSWORD)
+    with serve_modem(book, state_dir=folder / "modem") as endpoint:
+        url = (f"modem://{endpoint.device}?number=599&guard=0.2&backoff=0.05"
+               f"&carrier_file={endpoint.modem.status_path}&init=ATZ&init=ATE0V1Q0X4S7=1S12=10")
+        transport = transport_for_url(url, credentials=CREDENTIALS)
+        yield from _drive(transport, pbx, vendor, CREDENTIALS)
+        assert endpoint.modem.wait_on_hook(5.0), "the modem was left off-hook"
+
+
+def _drive(transport: Transport, pbx: PbxState, vendor: str,
            credentials: Credentials) -> Iterator[Connected]:
     cls = driver_class(vendor)
     transport.open()
@@ -60,7 +91,8 @@ def _drive(transport: SSHTransport, pbx: PbxState, vendor: str,
         transport.close()
 
 
-LINES: dict[str, LineFactory] = {"ssh": over_ssh}
+LINES: dict[str, LineFactory] = {"ssh": over_ssh, "telnet": over_telnet,
+                                 "serial": over_serial, "modem": over_modem}
 
 
 @pytest.fixture(params=VENDORS)

@@ -40,11 +40,11 @@ HINTS: dict[str, tuple[str, str]] = {
 
 def step(name: str, status: StepStatus = StepStatus.FAILED, *, message: str = "",
          hint: tuple[str, str] | None = None, started_at: datetime | None = None,
-         duration_s: float = 0.0) -> StepResult:
+         duration_s: float = 0.0, action: str = "get") -> StepResult:
     priority, summary = hint or HINTS.get(name, (None, None))  # type: ignore[arg-type]
     on_failure = FailureHint(priority, summary) if priority or summary else None
     return StepResult(name=name, status=status, message=message, on_failure=on_failure,
-                      started_at=started_at, duration_s=duration_s)
+                      started_at=started_at, duration_s=duration_s, action=action)
 
 
 def card(slot: int, type_: str, status: CardStatus = CardStatus.IN_SERVICE) -> Card:

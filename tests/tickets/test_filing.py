@@ -7,8 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from agent.inventory import Site
-from agent.result import RunResult
-from agent.tickets.filing import contract_for, file_run
+from agent.result import RunResult, RunStatus, StepStatus
+from agent.tickets.filing import Filing, contract_for, file_run
 from agent.tickets.model import Outcome
 from agent.tickets.register import Register
 
@@ -76,3 +76,18 @@ def test_contract_for_reads_the_inventory_terms() -> None:
     contract = contract_for(SITE)
     assert (contract.name, contract.major_response_hours, contract.calendar.nation) == (
         "gold", 2, "scotland")
+
+
+def test_a_change_only_run_neither_opens_nor_clears(tmp_path: Path) -> None:
+    with Register(tmp_path / "register.db") as reg:
+        ref = filed(reg, b.dead_trunk_card()).ticket.ref
+        change = b.healthy()
+        change.run_id = "run-change"
+        change.steps = [b.step("Rename extension 201", StepStatus.CHANGED, action="set")]
+        assert file_run(reg, SITE, change) == Filing()
+        failed_change = b.healthy()
+        failed_change.run_id = "run-change-2"
+        failed_change.status = RunStatus.FAILED
+        failed_change.steps = [b.step("Rename extension 201", action="set")]
+        assert file_run(reg, SITE, failed_change) == Filing()
+        assert [o.kind for o in reg.occurrences(ref)] == ["fault"]
