@@ -11,13 +11,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import ModuleType
 from typing import ClassVar, TypeVar
 
 import structlog
 
 from agent.errors import AuthFailed, CommandRejected, ParseError, ProgrammingLocked
+from agent.secrets import Secret
 from agent.transports.base import Credentials
-from drivers.base import Driver
+from drivers.base import SETTINGS, Driver
 
 log = structlog.get_logger(__name__)
 
@@ -42,6 +44,13 @@ class ConsoleDriver(Driver):
     leave_programming: ClassVar[str]
     logout: ClassVar[str]
     farewell: ClassVar[str]
+    #: The vendor's settings-to-programs module: ``address``, ``to_pbx``, ``from_pbx``,
+    #: ``parse_reply`` and ``normalise_backup`` (see drivers/panasonic/programs.py).
+    programs: ClassVar[ModuleType]
+    #: ``READ {address}`` / ``WRITE {address} = {value}`` and the full dump, in its words.
+    read_template: ClassVar[str]
+    write_template: ClassVar[str]
+    dump_command: ClassVar[str]
 
     def open_session(self, credentials: Credentials) -> None:
         if not self.console.transport.authenticates:
@@ -111,3 +120,32 @@ class ConsoleDriver(Driver):
             yield
         finally:
             self.run_command(self.leave_programming)
+
+    def read_setting(self, key: str, target: str | None = None) -> str | None:
+        if SETTINGS[key].write_only:
+            return None
+        address = self.programs.address(key, target)
+        with self.programming():
+            raw = self._read_program(address)
+        value: str = self.programs.from_pbx(key, raw)
+        return value
+
+    def write_setting(self, key: str, value: str, target: str | None = None) -> None:
+        if SETTINGS[key].write_only:
+            Secret(value)  # registered for redaction before it reaches the line
+        address = self.programs.address(key, target)
+        with self.programming():
+            pbx_value = self.programs.to_pbx(key, value,
+                                             current=lambda: self._read_program(address))
+            self.run_command(self.write_template.format(address=address, value=pbx_value))
+
+    def _read_program(self, address: str) -> str:
+        reply = self.run_command(self.read_template.format(address=address))
+        raw: str = self.programs.parse_reply(reply, address)
+        return raw
+
+    def backup(self) -> str:
+        with self.programming():
+            dump = self.run_command(self.dump_command)
+        text: str = self.programs.normalise_backup(dump)
+        return text

@@ -17,6 +17,23 @@ from simulators.state import PbxState
 
 CR, LF, BS, DEL, SPACE = 0x0D, 0x0A, 0x08, 0x7F, 0x20
 BACKSPACE_ECHO = b"\b \b"
+UNKNOWN_COMMAND = (1, "UNKNOWN COMMAND")
+INVALID_PARAMETER = (2, "INVALID PARAMETER")
+
+#: A command handler: the words after the command, to the lines of its reply.
+Handler = Callable[[list[str]], list[str]]
+
+
+class ReplyError(Exception):
+    """An error reply in the dialect's own words; ``line`` is what the console prints."""
+
+    def __init__(self, code: int, text: str) -> None:
+        self.line = self.render(code, text)
+        super().__init__(self.line)
+
+    @staticmethod
+    def render(code: int, text: str) -> str:
+        raise NotImplementedError
 
 
 class Phase(enum.Enum):
@@ -51,6 +68,8 @@ class LineSession:
         self._paging = True
         self._page_lines = self.page_lines
         self._pending: deque[str] = deque()
+        self._commands: dict[str, Handler] = {}
+        self._typed = ""  # the whole command line (programming commands read values from it)
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -95,8 +114,35 @@ class LineSession:
         """A complete line typed during the login dialogue (user name or password)."""
         raise NotImplementedError
 
+    #: The dialect's error reply type; its (code, text) constructor builds the line.
+    reply_error: type[ReplyError] = ReplyError
+
     def _execute(self, text: str) -> None:
-        raise NotImplementedError
+        """Dispatch a complete command line to the dialect's ``_commands`` table."""
+        words = text.split()
+        if not words:
+            self._prompt()
+            return
+        handler = self._commands.get(words[0].upper())
+        try:
+            if handler is None:
+                raise self.reply_error(*UNKNOWN_COMMAND)
+            self._typed = text
+            lines = handler(words[1:])
+        except ReplyError as exc:
+            self._emit_line(exc.line)
+            self._prompt()
+            return
+        if not self.closed:
+            self._output(lines)
+
+    def _error(self, code: int, text: str) -> None:
+        self._emit_line(self.reply_error(code, text).line)
+        self._prompt()
+
+    def _no_args(self, args: list[str]) -> None:
+        if args:
+            raise self.reply_error(*INVALID_PARAMETER)
 
     def _too_long(self) -> None:
         raise NotImplementedError

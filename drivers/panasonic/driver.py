@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from types import ModuleType
+from typing import ClassVar
 
 from agent.console import ConsoleDialect
 from agent.errors import ParseError
-from agent.secrets import Secret
-from drivers.base import SETTINGS
 from drivers.console_driver import ConsoleDriver
 from drivers.model import (
     Alarm,
@@ -19,7 +19,8 @@ from drivers.model import (
     SystemInfo,
     Trunk,
 )
-from drivers.panasonic import parsers, programs
+from drivers.panasonic import parsers
+from drivers.panasonic import programs as panasonic_programs
 from drivers.panasonic.smdr import parse_smdr
 
 
@@ -46,6 +47,10 @@ class PanasonicDriver(ConsoleDriver):
     enter_programming = "PRG"
     leave_programming = "END"
     logout = "EXIT"
+    programs: ClassVar[ModuleType] = panasonic_programs
+    read_template = "READ {address}"
+    write_template = "WRITE {address} = {value}"
+    dump_command = "DUMP"
     farewell = r"BYE"
 
     # --- getters ----------------------------------------------------------------------
@@ -77,29 +82,3 @@ class PanasonicDriver(ConsoleDriver):
         if bad:
             raise ParseError("SMDR records", bad)
         return records
-
-    # --- programming ------------------------------------------------------------------
-
-    def read_setting(self, key: str, target: str | None = None) -> str | None:
-        if SETTINGS[key].write_only:
-            return None
-        address = programs.address(key, target)
-        with self.programming():
-            raw = self._read_raw(address)
-        return programs.from_pbx(key, raw)
-
-    def write_setting(self, key: str, value: str, target: str | None = None) -> None:
-        if SETTINGS[key].write_only:
-            Secret(value)  # registered for redaction before it reaches the line
-        address = programs.address(key, target)
-        with self.programming():
-            pbx_value = programs.to_pbx(key, value, current=lambda: self._read_raw(address))
-            self.run_command(f"WRITE {address} = {pbx_value}")
-
-    def _read_raw(self, address: str) -> str:
-        return programs.parse_read_reply(self.run_command(f"READ {address}"), address)
-
-    def backup(self) -> str:
-        with self.programming():
-            dump = self.run_command("DUMP")
-        return programs.normalise_dump(dump)

@@ -58,7 +58,7 @@ def _target(kind: str, target: str) -> str:
     return target
 
 
-def parse_read_reply(reply: str, addressed: str) -> str:
+def parse_reply(reply: str, addressed: str) -> str:
     """The value from ``nnn args = value`` (checking it answers what was asked)."""
     for line in reply.splitlines():
         head, sep, value = line.partition(" = ")
@@ -150,7 +150,7 @@ def _clock(value: str) -> str:
     return moment.strftime(_CLOCK_FORMAT)
 
 
-def normalise_dump(dump: str) -> str:
+def normalise_backup(dump: str) -> str:
     """One ``nnn args = value`` line per setting, sorted: stable text that diffs well."""
     lines = sorted({line.strip() for line in dump.splitlines() if " = " in line})
     return "\n".join(lines) + "\n" if lines else ""

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from types import ModuleType
+from typing import ClassVar
 
 from agent.console import ConsoleDialect
 from agent.errors import ParseError
-from agent.secrets import Secret
-from drivers.base import SETTINGS
 from drivers.console_driver import ConsoleDriver
 from drivers.model import (
     Alarm,
@@ -19,7 +19,8 @@ from drivers.model import (
     SystemInfo,
     Trunk,
 )
-from drivers.toshiba import parsers, programs
+from drivers.toshiba import parsers
+from drivers.toshiba import programs as toshiba_programs
 from drivers.toshiba.smdr import parse_smdr
 
 _SYSTEM_TIME = re.compile(r"SYSTEM TIME : (\d\d/\d\d/\d\d) [A-Z]{3} (\d\d:\d\d:\d\d)")
@@ -48,6 +49,10 @@ class ToshibaDriver(ConsoleDriver):
     enter_programming = "PGM"
     leave_programming = "END"
     logout = "LOGOUT"
+    programs: ClassVar[ModuleType] = toshiba_programs
+    read_template = "GET {address}"
+    write_template = "PUT {address} {value}"
+    dump_command = "LIST"
     farewell = r"GOODBYE"
 
     # --- getters ----------------------------------------------------------------------
@@ -89,29 +94,3 @@ class ToshibaDriver(ConsoleDriver):
         if match is None:
             raise ParseError("system time", [(1, reply.strip()[:80])])
         return datetime.strptime(f"{match[1]} {match[2]}", "%m/%d/%y %H:%M:%S")
-
-    # --- programming ------------------------------------------------------------------
-
-    def read_setting(self, key: str, target: str | None = None) -> str | None:
-        if SETTINGS[key].write_only:
-            return None
-        address = programs.address(key, target)
-        with self.programming():
-            raw = self._get_raw(address)
-        return programs.from_pbx(key, raw)
-
-    def write_setting(self, key: str, value: str, target: str | None = None) -> None:
-        if SETTINGS[key].write_only:
-            Secret(value)  # registered for redaction before it reaches the line
-        address = programs.address(key, target)
-        with self.programming():
-            pbx_value = programs.to_pbx(key, value, current=lambda: self._get_raw(address))
-            self.run_command(f"PUT {address} {pbx_value}")
-
-    def _get_raw(self, address: str) -> str:
-        return programs.parse_get_reply(self.run_command(f"GET {address}"), address)
-
-    def backup(self) -> str:
-        with self.programming():
-            listing = self.run_command("LIST")
-        return programs.normalise_list(listing)

@@ -50,7 +50,7 @@ def address(key: str, target: str | None) -> str:
     return f"{program} {target}"
 
 
-def parse_get_reply(reply: str, addressed: str) -> str:
+def parse_reply(reply: str, addressed: str) -> str:
     """The value from ``nnn [args] : value``, checking it answers what was asked."""
     for line in reply.splitlines():
         head, sep, value = line.partition(" : ")
@@ -139,7 +139,7 @@ _WRITERS: dict[str, Callable[[str, Callable[[], str]], str]] = {
 }
 
 
-def normalise_list(listing: str) -> str:
+def normalise_backup(listing: str) -> str:
     """``LIST`` output as sorted ``nnn [args] : value`` lines: stable, diffable text."""
     lines = sorted({line.strip() for line in listing.splitlines() if " : " in line})
     return "\n".join(lines) + "\n" if lines else ""

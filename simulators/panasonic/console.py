@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from simulators.console_base import CR, LF, SPACE, LineSession, Phase
+from simulators.console_base import (
+    CR,
+    INVALID_PARAMETER,
+    LF,
+    SPACE,
+    LineSession,
+    Phase,
+    ReplyError,
+)
 from simulators.models import NS_VIRTUAL_SLOTS, PANASONIC
 from simulators.panasonic import programs
 from simulators.panasonic.smdr import format_log_entry, smdr_lines
@@ -33,16 +41,12 @@ NS_UNIT = "01"  # KX-NS sub codes: BB, the unit number of this (stand-alone) sys
 __all__ = ["ConsoleError", "PanasonicSession", "format_log_entry"]
 
 
-class ConsoleError(Exception):
+class ConsoleError(ReplyError):
     """An error reply: one line ``ERROR nn: TEXT``, then the prompt."""
 
-    def __init__(self, code: int, text: str) -> None:
-        super().__init__(f"ERROR {code:02d}: {text}")
-        self.line = f"ERROR {code:02d}: {text}"
-
-
-UNKNOWN_COMMAND = (1, "UNKNOWN COMMAND")
-INVALID_PARAMETER = (2, "INVALID PARAMETER")
+    @staticmethod
+    def render(code: int, text: str) -> str:
+        return f"ERROR {code:02d}: {text}"
 LINE_TOO_LONG = (2, "LINE TOO LONG")
 PROGRAMMING_LOCKED = (3, "PROGRAMMING LOCKED")
 NOT_IN_PROGRAMMING = (4, "NOT IN PROGRAMMING MODE")
@@ -100,11 +104,12 @@ def parse_since(args: list[str]) -> datetime | None:
 # --- the session --------------------------------------------------------------------------
 
 
-Handler = Callable[[list[str]], list[str]]
 
 
 class PanasonicSession(LineSession):
     """One maintenance-console session over any byte stream."""
+
+    reply_error = ConsoleError
 
     line_ending = CRLF
     max_line = MAX_LINE
@@ -121,10 +126,9 @@ class PanasonicSession(LineSession):
         self._given_user = ""
         self._failed_logins = 0
         self._programming = False
-        self._typed = ""  # the whole command line (WRITE takes its value from it)
         self._format_entry = (format_ns_log_entry if pbx.system.model.startswith("KX-NS")
                               else format_log_entry)
-        self._commands: dict[str, Handler] = {
+        self._commands = {
             "VER": self._ver, "ALM": self._alm, "ERR": self._err, "CARD": self._card,
             "CO": self._co, "EXT": self._ext, "MODE": self._mode, "DATE": self._date,
             "PAGE": self._page, "EXIT": self._exit, "SMDR": self._smdr,
@@ -187,32 +191,8 @@ class PanasonicSession(LineSession):
 
     # --- commands -----------------------------------------------------------------------
 
-    def _error(self, code: int, text: str) -> None:
-        self._emit_line(ConsoleError(code, text).line)
-        self._prompt()
 
-    def _execute(self, text: str) -> None:
-        words = text.split()
-        if not words:
-            self._prompt()
-            return
-        handler = self._commands.get(words[0].upper())
-        try:
-            if handler is None:
-                raise ConsoleError(*UNKNOWN_COMMAND)
-            self._typed = text
-            lines = handler(words[1:])
-        except ConsoleError as exc:
-            self._emit_line(exc.line)
-            self._prompt()
-            return
-        if not self.closed:
-            self._output(lines)
 
-    @staticmethod
-    def _no_args(args: list[str]) -> None:
-        if args:
-            raise ConsoleError(*INVALID_PARAMETER)
 
     def _ver(self, args: list[str]) -> list[str]:
         self._no_args(args)

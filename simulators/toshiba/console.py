@@ -11,7 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from simulators.console_base import CR, LF, SPACE, LineSession, Phase
+from simulators.console_base import (
+    CR,
+    INVALID_PARAMETER,
+    LF,
+    SPACE,
+    UNKNOWN_COMMAND,
+    Handler,
+    LineSession,
+    Phase,
+    ReplyError,
+)
 from simulators.state import Card as CardRecord
 from simulators.state import CoLine, Extension, LogEntry, PbxState
 from simulators.toshiba import programs
@@ -41,16 +51,12 @@ STATION_HEADER = "PDN   EQUIP  TYPE NAME             STATUS"
 DN_HEADER = "DN    TYPE EQUIP  PDN"
 
 
-class ToshibaError(Exception):
+class ToshibaError(ReplyError):
     """An error reply: one line ``?ERR nn TEXT``, then the prompt."""
 
-    def __init__(self, code: int, text: str) -> None:
-        self.line = f"?ERR {code:02d} {text}"
-        super().__init__(self.line)
-
-
-UNKNOWN_COMMAND = (1, "UNKNOWN COMMAND")
-INVALID_PARAMETER = (2, "INVALID PARAMETER")
+    @staticmethod
+    def render(code: int, text: str) -> str:
+        return f"?ERR {code:02d} {text}"
 PROGRAMMING_IN_USE = (3, "PROGRAMMING IN USE")
 NOT_IN_PROGRAM_MODE = (4, "NOT IN PROGRAM MODE")
 LINE_TOO_LONG = (5, "LINE TOO LONG")
@@ -110,11 +116,12 @@ def parse_from(args: list[str]) -> datetime | None:
 
 # --- the session --------------------------------------------------------------------------
 
-Handler = Callable[[list[str]], list[str]]
 
 
 class ToshibaSession(LineSession):
     """One Strata maintenance session over any byte stream."""
+
+    reply_error = ToshibaError
 
     line_ending = CR_ONLY
     max_line = MAX_LINE
@@ -131,8 +138,7 @@ class ToshibaSession(LineSession):
         self._given_user = ""
         self._failed_logins = 0
         self._programming = False
-        self._typed = ""
-        self._commands: dict[str, Handler] = {
+        self._commands = {
             "SHOW": self._show_command, "SET": self._set, "LOGOUT": self._logout,
             "PGM": self._pgm, "END": self._end, "GET": self._get, "PUT": self._put,
             "LIST": self._list,
@@ -205,32 +211,8 @@ class ToshibaSession(LineSession):
 
     # --- commands -----------------------------------------------------------------------
 
-    def _error(self, code: int, text: str) -> None:
-        self._emit_line(ToshibaError(code, text).line)
-        self._prompt()
 
-    def _execute(self, text: str) -> None:
-        words = text.split()
-        if not words:
-            self._prompt()
-            return
-        handler = self._commands.get(words[0].upper())
-        try:
-            if handler is None:
-                raise ToshibaError(*UNKNOWN_COMMAND)
-            self._typed = text
-            lines = handler(words[1:])
-        except ToshibaError as exc:
-            self._emit_line(exc.line)
-            self._prompt()
-            return
-        if not self.closed:
-            self._output(lines)
 
-    @staticmethod
-    def _no_args(args: list[str]) -> None:
-        if args:
-            raise ToshibaError(*INVALID_PARAMETER)
 
     def _show_command(self, args: list[str]) -> list[str]:
         if not args:

@@ -30,9 +30,9 @@ def test_bad_addresses(key: str, target: str | None) -> None:
 
 
 def test_read_reply_must_answer_the_question() -> None:
-    assert programs.parse_read_reply('004 201 = "Reception"', "004 201") == '"Reception"'
+    assert programs.parse_reply('004 201 = "Reception"', "004 201") == '"Reception"'
     with pytest.raises(ParseError):
-        programs.parse_read_reply('004 202 = "Sales"', "004 201")
+        programs.parse_reply('004 202 = "Sales"', "004 201")
 
 
 def test_round_trips_between_notations() -> None:
@@ -66,5 +66,5 @@ def test_invalid_values_are_bad_input(key: str, value: str) -> None:
 
 def test_dump_is_normalised_and_sorted() -> None:
     dump = '101 = DAY AUTO\n004 202 = "Sales"\n\n004 201 = "Reception"\nOK\n'
-    assert programs.normalise_dump(dump) == (
+    assert programs.normalise_backup(dump) == (
         '004 201 = "Reception"\n004 202 = "Sales"\n101 = DAY AUTO\n')

@@ -114,7 +114,7 @@ def test_smdr_garbage_is_reported() -> None:
 def test_programs_map_settings() -> None:
     assert programs.address("extension_name", "2001") == "200 2001"
     assert programs.address("trunk_state", "9") == "300 009"
-    assert programs.parse_get_reply('200 2001 : "Reception"', "200 2001") == '"Reception"'
+    assert programs.parse_reply('200 2001 : "Reception"', "200 2001") == '"Reception"'
     assert programs.from_pbx("time_service_mode", "DAY3 AUTO") == "break"
     assert programs.to_pbx("time_service_mode", "night", current=lambda: "DAY AUTO") == (
         "NIGHT AUTO")
