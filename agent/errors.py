@@ -131,3 +131,9 @@ class NoDialTone(ConnectFailed):
 
 class NoCarrier(ConnectFailed):
     """The call was answered (or timed out) without a carrier (``NO CARRIER``, code 3)."""
+
+
+class VerifyFailed(PbxdiagError):
+    """A programming change was written but the PBX does not read back what was written."""
+
+    exit_code = EXIT_CHECKS_FAILED

@@ -16,7 +16,14 @@ from typing import ClassVar, TypeVar
 
 import structlog
 
-from agent.errors import AuthFailed, CommandRejected, ParseError, ProgrammingLocked
+from agent.errors import (
+    AuthFailed,
+    CommandRejected,
+    InputError,
+    ParseError,
+    ProgrammingLocked,
+    VerifyFailed,
+)
 from agent.secrets import Secret
 from agent.transports.base import Credentials
 from drivers.base import SETTINGS, Driver
@@ -51,6 +58,11 @@ class ConsoleDriver(Driver):
     read_template: ClassVar[str]
     write_template: ClassVar[str]
     dump_command: ClassVar[str]
+    #: How a backup line separates ``program args`` from the value.
+    backup_separator: ClassVar[str]
+    #: Programs a restore never writes: the clock has moved on since the backup, and
+    #: read-only assignments and counters cannot be written at all.
+    volatile_programs: ClassVar[frozenset[str]] = frozenset()
 
     def open_session(self, credentials: Credentials) -> None:
         if not self.console.transport.authenticates:
@@ -149,3 +161,43 @@ class ConsoleDriver(Driver):
             dump = self.run_command(self.dump_command)
         text: str = self.programs.normalise_backup(dump)
         return text
+
+    def restore(self, backup: str, *, apply: bool = False) -> list[str]:
+        """Bring the programming back to ``backup``; returns the lines that differ.
+
+        Guarded: a backup naming programs this PBX does not have is refused (another
+        site's file), nothing is written without ``apply``, write-only values (shown
+        masked) and volatile programs are left alone. Verified: after writing, a fresh
+        backup must show every restored line, or ``VerifyFailed`` names the ones that
+        did not take.
+        """
+        wanted = self._restorable(backup)
+        current = self._restorable(self.backup())
+        foreign = sorted(set(wanted) - set(current))
+        if foreign:
+            raise InputError(f"backup names {len(foreign)} program(s) this PBX does not have "
+                             f"(first: {foreign[0]}); is it from another site?")
+        changes = [line for address, line in wanted.items() if current[address] != line]
+        if apply and changes:
+            self._write_lines(changes)
+            after = self._restorable(self.backup())
+            missed = [line for address, line in wanted.items() if after.get(address) != line]
+            if missed:
+                raise VerifyFailed(f"restore did not take for {len(missed)} line(s): "
+                                   f"{'; '.join(missed[:3])}")
+        return changes
+
+    def _restorable(self, backup: str) -> dict[str, str]:
+        lines: dict[str, str] = {}
+        for line in backup.splitlines():
+            address, sep, value = line.strip().partition(self.backup_separator)
+            if not sep or value.strip("*") == "" or address.split()[0] in self.volatile_programs:
+                continue
+            lines[address] = line.strip()
+        return lines
+
+    def _write_lines(self, lines: list[str]) -> None:
+        with self.programming():
+            for line in lines:
+                address, _sep, value = line.partition(self.backup_separator)
+                self.run_command(self.write_template.format(address=address, value=value))

@@ -67,8 +67,11 @@ class Location:
 class SystemInfo:
     vendor: str
     model: str
-    software_version: str
+    software_version: str  # as the PBX prints it
     raw: str = ""
+    #: The version decoded into its fields where the vendor encodes them (Toshiba's version
+    #: code: product, release, equipment flags such as modem and Ethernet).
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,10 @@ class Alarm:
     message: str
     first_seen: datetime | None
     raw: str = ""
+    #: A recovery entry (digital sync / data link / LAN carrier established) ...
+    recovery: bool = False
+    #: ... and, on a failure, when the recovery that cleared it was logged.
+    cleared_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ header, a missing field). Parsers report bad lines and never drop them.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 BadLines = list[tuple[int, str]]
 NumberedLines = list[tuple[int, str]]
@@ -38,3 +39,29 @@ def key_values(text: str) -> tuple[dict[str, str], BadLines]:
         else:
             values[match["key"]] = match["value"]
     return values, bad
+
+
+def day_month_year(date: str, time: str) -> datetime:
+    """``DD/MM/YY`` and ``HH:MM[:SS]`` (years 2000–2099); ValueError when malformed.
+
+    Hand-parsed: ``strptime`` was half of the parsers' time on a long error log."""
+    _check_date(date)
+    return _at(int(date[6:8]), int(date[3:5]), int(date[0:2]), time)
+
+
+def month_day_year(date: str, time: str) -> datetime:
+    """``MM/DD/YY`` (Toshiba's US setting) and ``HH:MM[:SS]``; ValueError when malformed."""
+    _check_date(date)
+    return _at(int(date[6:8]), int(date[0:2]), int(date[3:5]), time)
+
+
+def _check_date(date: str) -> None:
+    if len(date) != 8 or date[2] != "/" or date[5] != "/":
+        raise ValueError(f"malformed date {date!r}")
+
+
+def _at(year: int, month: int, day: int, time: str) -> datetime:
+    if len(time) not in (5, 8) or time[2] != ":" or (len(time) == 8 and time[5] != ":"):
+        raise ValueError(f"malformed time {time!r}")
+    seconds = int(time[6:8]) if len(time) == 8 else 0
+    return datetime(2000 + year, month, day, int(time[0:2]), int(time[3:5]), seconds)

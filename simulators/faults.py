@@ -15,6 +15,7 @@ from typing import Any
 
 from simulators.models import CARD_TYPES, EVENTS
 from simulators.state import (
+    UNRELIABLE,
     CoLine,
     Fault,
     FaultError,
@@ -254,6 +255,17 @@ def _programming_locked_revert(pbx: PbxState, fault: Fault) -> None:
     pbx.release_programming(fault.saved)
 
 
+def _programming_unreliable(pbx: PbxState, fault: Fault) -> None:
+    """Flaky NVRAM: ``PbxState.program_write`` counts the writes it spoils in ``saved``."""
+    if fault.params["mode"] not in UNRELIABLE_MODES:
+        raise FaultError(f"programming_unreliable mode is {' or '.join(UNRELIABLE_MODES)}, "
+                         f"not {fault.params['mode']!r}")
+    if fault.params["writes"] < 0:
+        raise FaultError("programming_unreliable writes is 0 (every write) or more")
+    fault.saved = 0
+
+
+UNRELIABLE_MODES = ("ignore", "corrupt")
 _CARD = {"slot": None, "cabinet": 1}
 
 FAULTS: dict[str, FaultSpec] = {spec.kind: spec for spec in (
@@ -291,6 +303,9 @@ FAULTS: dict[str, FaultSpec] = {spec.kind: spec for spec in (
               "time service left on manual Night"),
     FaultSpec("programming_locked", {"holder": "201"}, _programming_locked,
               _programming_locked_revert, "a handset holds system programming"),
+    FaultSpec(UNRELIABLE, {"mode": "ignore", "writes": 0}, _programming_unreliable, _no_op,
+              "flaky NVRAM: a WRITE/PUT is answered OK but the old value stays (ignore) or "
+              "the value loses its last character (corrupt); writes: the first N, 0 = all"),
 )}
 
 

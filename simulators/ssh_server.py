@@ -307,7 +307,8 @@ class SshEndpoint:
             log.debug("ssh channel ended: %s", exc)
         finally:
             session.close()
-            channel.close()
+            with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+                channel.close()  # the client may already be gone: nothing left to tell it
 
 
 def _next_channel(transport: paramiko.Transport,

@@ -65,6 +65,7 @@ class Mode(StrEnum):
 
 
 EXTENSION_ACTIVITIES = frozenset({"IDLE", "BUSY", "NC"})
+UNRELIABLE = "programming_unreliable"  # the fault kind ``program_write`` honours
 SMDR_CAPACITY = 2000  # items kept in the SMDR buffer; the oldest go first
 PIN_LENGTH = range(4, 11)
 MAX_FORWARD_DIGITS = 24
@@ -597,6 +598,40 @@ class PbxState:
         with self.lock:
             return dict(self._programs)
 
+    def program_write(self, write: Callable[[str], None], value: str) -> None:
+        """One programming write (Panasonic ``WRITE``, Toshiba ``PUT``) of ``value``.
+
+        ``write`` parses and stores the value (raising on a value the PBX refuses). While
+        a ``programming_unreliable`` fault has writes left, an accepted write is answered
+        as usual but ``ignore`` keeps the old value and ``corrupt`` stores the value with
+        its last character dropped (the old value stays if that is not a valid value).
+        """
+        with self.lock:
+            fault = next((f for f in self._faults if f.kind == UNRELIABLE
+                          and (not f.params["writes"] or f.saved < f.params["writes"])), None)
+            if fault is None:
+                write(value)
+                return
+            saved = self._programmable()
+            write(value)  # a refused value is refused as usual and uses up nothing
+            fault.saved += 1
+            self._restore_programmable(saved)
+            if fault.params["mode"] == "corrupt":
+                try:
+                    write(_drop_last_character(value))
+                except ValueError:
+                    self._restore_programmable(saved)
+
+    def _programmable(self) -> tuple[Any, ...]:
+        """What a programming write can change (records are frozen: copies suffice)."""
+        return (dict(self._extensions), dict(self._co_lines), self._time_service,
+                dict(self._programs), self._clock_offset, list(self._log))
+
+    def _restore_programmable(self, saved: tuple[Any, ...]) -> None:
+        extensions, co_lines, self._time_service, programs, self._clock_offset, log = saved
+        self._extensions, self._co_lines = dict(extensions), dict(co_lines)
+        self._programs, self._log = dict(programs), list(log)
+
     # --- the one programming session -------------------------------------------------
 
     def acquire_programming(self, owner: object) -> bool:
@@ -763,6 +798,13 @@ def _check_forward(destination: str) -> None:
     if destination and not (destination.isascii() and destination.isdigit()
                             and len(destination) <= MAX_FORWARD_DIGITS):
         raise StateError(f"a forwarding destination is 1-{MAX_FORWARD_DIGITS} digits")
+
+
+def _drop_last_character(value: str) -> str:
+    """The value a flaky NVRAM keeps: its last character lost (inside any quotes)."""
+    if len(value) >= 2 and value.startswith('"') and value.endswith('"'):
+        return value[:-2] + '"'
+    return value[:-1]
 
 
 def _fault_spec(kind: str) -> FaultSpec:

@@ -22,6 +22,7 @@ from drivers.model import (
 from drivers.panasonic import parsers
 from drivers.panasonic import programs as panasonic_programs
 from drivers.panasonic.smdr import parse_smdr
+from drivers.recovery import pair_recoveries
 
 
 def since_argument(since: datetime | None) -> str:
@@ -50,6 +51,8 @@ class PanasonicDriver(ConsoleDriver):
     programs: ClassVar[ModuleType] = panasonic_programs
     read_template = "READ {address}"
     write_template = "WRITE {address} = {value}"
+    backup_separator = " = "
+    volatile_programs = frozenset({"000"})
     dump_command = "DUMP"
     farewell = r"BYE"
 
@@ -62,8 +65,8 @@ class PanasonicDriver(ConsoleDriver):
         return self.parsed("ALM", parsers.parse_alarms, "active alarms")
 
     def error_log(self, since: datetime | None = None) -> list[Alarm]:
-        return self.parsed(f"ERR{since_argument(since)}", parsers.parse_error_log,
-                           "error log")
+        return pair_recoveries(self.parsed(f"ERR{since_argument(since)}",
+                                           parsers.parse_error_log, "error log"))
 
     def cards(self) -> list[Card]:
         return self.parsed("CARD", parsers.parse_cards, "card list")

@@ -8,7 +8,6 @@ never silently dropped or half-read. An explicit "nothing here" reply (``NO ALAR
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from drivers.model import (
     Alarm,
@@ -24,7 +23,7 @@ from drivers.model import (
     TrunkKind,
     TrunkState,
 )
-from drivers.textparse import BadLines, content_lines, key_values, table
+from drivers.textparse import BadLines, content_lines, day_month_year, key_values, table
 
 ERROR_LOG_LINE = re.compile(
     r"^(?P<date>\d\d/\d\d/\d\d) (?P<time>\d\d:\d\d) {4}(?P<level>MJ|MN) ALM "
@@ -70,7 +69,7 @@ def parse_error_line(line: str) -> Alarm | None:
     if match is None:
         return None
     try:
-        seen = datetime.strptime(f"{match['date']} {match['time']}", "%d/%m/%y %H:%M")
+        seen = day_month_year(match["date"], match["time"])
     except ValueError:
         return None
     return Alarm(
@@ -105,10 +104,13 @@ def parse_alarms(text: str) -> tuple[list[Alarm], BadLines]:
 
 def parse_version(text: str) -> tuple[SystemInfo | None, BadLines]:
     model = version = None
+    details: dict[str, str] = {}
     bad: BadLines = []
     for number, line in content_lines(text):
-        if _VERSION_LINE.match(line.strip()):
+        found = _VERSION_LINE.match(line.strip())
+        if found:
             version = line.strip()
+            details = {"software_file": found["file"], "version": found["version"]}
             continue
         values, not_key_value = key_values(line)
         if not_key_value or set(values) != {"System Model"}:
@@ -118,7 +120,7 @@ def parse_version(text: str) -> tuple[SystemInfo | None, BadLines]:
     if model is None or version is None:
         return None, bad or [(0, "missing System Model or version line")]
     return SystemInfo(vendor="panasonic", model=model, software_version=version,
-                      raw=text.strip()), bad
+                      raw=text.strip(), details=details), bad
 
 
 def parse_cards(text: str) -> tuple[list[Card], BadLines]:

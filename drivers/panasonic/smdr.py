@@ -12,7 +12,7 @@ from datetime import datetime
 
 from drivers.model import Alarm, CallDirection, CallRecord
 from drivers.panasonic.parsers import parse_error_line
-from drivers.textparse import BadLines
+from drivers.textparse import BadLines, day_month_year
 
 WIDTHS = (8, 7, 5, 2, 25, 4, 8, 10, 2)
 EMPTY_MARKER = "NO SMDR DATA"
@@ -93,7 +93,7 @@ def _ended_at(date: str, time_: str) -> datetime | None:
     """None for the PBX's ``**`` placeholder (clock changed mid-call); ValueError if bad."""
     if date.startswith("*") and set(date + time_) <= set("*/: "):
         return None
-    return datetime.strptime(f"{date} {time_}", "%d/%m/%y %H:%M")
+    return day_month_year(date, time_)
 
 
 def _ring(text: str) -> int | None:

@@ -19,6 +19,7 @@ from drivers.model import (
     SystemInfo,
     Trunk,
 )
+from drivers.recovery import pair_recoveries
 from drivers.toshiba import parsers
 from drivers.toshiba import programs as toshiba_programs
 from drivers.toshiba.smdr import parse_smdr
@@ -52,6 +53,8 @@ class ToshibaDriver(ConsoleDriver):
     programs: ClassVar[ModuleType] = toshiba_programs
     read_template = "GET {address}"
     write_template = "PUT {address} {value}"
+    backup_separator = " : "
+    volatile_programs = frozenset({"100", "102", "919"})
     dump_command = "LIST"
     farewell = r"GOODBYE"
 
@@ -64,8 +67,8 @@ class ToshibaDriver(ConsoleDriver):
         return self.parsed("SHOW ALARM", parsers.parse_alarms, "active alarms")
 
     def error_log(self, since: datetime | None = None) -> list[Alarm]:
-        return self.parsed(f"SHOW ALARM HISTORY{from_argument(since)}",
-                           parsers.parse_alarm_history, "alarm history")
+        return pair_recoveries(self.parsed(f"SHOW ALARM HISTORY{from_argument(since)}",
+                                           parsers.parse_alarm_history, "alarm history"))
 
     def cards(self) -> list[Card]:
         return self.parsed("SHOW PCB", parsers.parse_pcbs, "PCB list")

@@ -7,8 +7,7 @@ Same shape as the Panasonic parsers: ``(items, bad_lines)``; explicit empty repl
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass
 
 from drivers.model import (
     Alarm,
@@ -24,7 +23,7 @@ from drivers.model import (
     TrunkKind,
     TrunkState,
 )
-from drivers.textparse import BadLines, key_values, table
+from drivers.textparse import BadLines, key_values, month_day_year, table
 
 ALARM_HEADER = "DATE TIME CODE CATEGORY SEV EQUIP DESCRIPTION"
 _ALARM_LINE = re.compile(
@@ -99,10 +98,12 @@ def parse_version(text: str) -> tuple[SystemInfo | None, BadLines]:
     system, version = values.get("SYSTEM"), values.get("VERSION")
     if system is None or version is None:
         return None, bad or [(0, "missing SYSTEM or VERSION")]
-    if decode_version(version) is None:
+    decoded = decode_version(version)
+    if decoded is None:
         return None, [*bad, (0, f"version code {version!r} does not decode")]
     return SystemInfo(vendor="toshiba", model=system.removeprefix("STRATA ").strip(),
-                      software_version=version, raw=text.strip()), bad
+                      software_version=version, raw=text.strip(),
+                      details=asdict(decoded)), bad
 
 
 def parse_alarm_line(line: str) -> Alarm | None:
@@ -110,7 +111,7 @@ def parse_alarm_line(line: str) -> Alarm | None:
     if match is None:
         return None
     try:
-        seen = datetime.strptime(f"{match['date']} {match['time']}", "%m/%d/%y %H:%M:%S")
+        seen = month_day_year(match["date"], match["time"])
     except ValueError:
         return None
     return Alarm(

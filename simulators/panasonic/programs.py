@@ -198,8 +198,7 @@ def write(pbx: PbxState, number: str, args: tuple[str, ...], value: str) -> None
     args = normalise_args(pbx, prog, args)
     if not value:
         raise ProgramError("no value")
-    with pbx.batch():
-        prog.write(pbx, args, value)
+    pbx.program_write(lambda text: prog.write(pbx, args, text), value)
 
 
 def dump(pbx: PbxState) -> list[str]:

@@ -286,8 +286,8 @@ def put(pbx: PbxState, text: str) -> None:
     key = prog.check(pbx, tuple(rest[2:2 + prog.args]))
     if prog.write is None:
         raise ReadOnly(prog.number)
-    with pbx.batch():
-        prog.write(pbx, key, rest[-1].strip())
+    write = prog.write
+    pbx.program_write(lambda text: write(pbx, key, text), rest[-1].strip())
 
 
 def listing(pbx: PbxState) -> list[str]:

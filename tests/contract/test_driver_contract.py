@@ -163,3 +163,22 @@ def test_invalid_value_is_refused_before_the_line(connect: Connect) -> None:
     pbx = connect("healthy").driver
     with pytest.raises(InputError):
         pbx.write_setting("trunk_state", "sideways", "1")
+
+
+def test_restore_is_guarded_and_verified(connect: Connect) -> None:
+    pbx = connect("healthy").driver
+    saved = pbx.backup()
+    number = pbx.extensions()[0].number
+    trunk = str(pbx.trunks()[0].number)
+    pbx.write_setting("extension_name", "Temporary", number)
+    pbx.write_setting("trunk_state", "busied_out", trunk)
+    changes = pbx.restore(saved)  # no apply: the diff only
+    assert len(changes) == 2
+    assert pbx.read_setting("extension_name", number) == "Temporary"
+    assert pbx.restore(saved, apply=True) == changes
+    assert pbx.read_setting("extension_name", number) != "Temporary"
+    assert pbx.read_setting("trunk_state", trunk) == "in_service"
+    assert pbx.restore(saved) == []
+    foreign = saved + "\n".join(["999 01 = X", "999 01 : X"]) + "\n"
+    with pytest.raises(InputError, match="another site"):
+        pbx.restore(foreign, apply=True)

@@ -100,6 +100,7 @@ def test_facts_hold_jsonable_getter_answers_latest_wins() -> None:
         "level": "major", "code": "E110", "sub_code": "02",
         "location": {"cabinet": 1, "slot": 3, "port": None}, "message": "Card fault",
         "first_seen": "2024-05-01T08:30:00", "raw": "110 02 01-03 CARD FAULT",
+        "recovery": False, "cleared_at": None,
     }]
     assert run.to_json()["facts"] == run.facts  # already JSON-ready
 

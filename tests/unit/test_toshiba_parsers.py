@@ -122,3 +122,11 @@ def test_programs_map_settings() -> None:
     assert programs.to_pbx("trunk_state", "busied_out", current=str) == "OUT-SVC"
     with pytest.raises(InputError):
         programs.to_pbx("extension_pin", "12", current=str)
+
+
+def test_version_details_carry_modem_and_ethernet_flags() -> None:
+    info, _ = parsers.parse_version("SYSTEM  : STRATA CTX100\nVERSION : SA102MA2XXP1D12B--E-.01\n")
+    assert info is not None
+    assert info.details["release"] == "R1.02"
+    assert info.details["equipment"]["ethernet"] is True
+    assert info.details["equipment"]["modem"] is False
