@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agent import logsetup
-from bench import fleet, parsers_bench, ssh_roundtrips
+from bench import fleet, line_efficiency, parsers_bench, register_bench, ssh_roundtrips
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
@@ -24,6 +24,8 @@ DOC = ROOT / "docs" / "benchmarks.md"
 Benchmark = Callable[[], list[dict[str, object]]]
 BENCHMARKS: list[tuple[str, Benchmark]] = [
     ("SSH command round trips", ssh_roundtrips.run),
+    ("Line efficiency (modem)", line_efficiency.run),
+    ("Ticket register", register_bench.run),
     ("Parsers", parsers_bench.run),
     ("Fleet", fleet.run),
 ]
@@ -59,7 +61,12 @@ def render(meta: dict[str, str], rows: list[dict[str, object]]) -> str:
         lines.append(
             f"| {row['benchmark']} | {row['case']} | {row['median']} | {row['spread']} | "
             f"{row.get('ratio', '')} | {row.get('target', '')} | {row.get('met', '')} |")
-    return "\n".join(lines) + "\n"
+    notes = [(row["benchmark"], row["case"], row["note"]) for row in rows if row.get("note")]
+    if notes:
+        lines += ["", "## Notes", ""]
+        for benchmark, case, note in notes:
+            lines += [f"**{benchmark} — {case}**", "", str(note), ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def summarise(samples: list[float], unit: str, scale: float = 1.0) -> dict[str, str]:

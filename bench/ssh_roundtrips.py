@@ -1,8 +1,11 @@
-"""The same 10-command health check over SSH: pbxdiag's console vs the floor.
+"""The same 10-command health check over SSH: pbxdiag's console vs the floor and peers.
 
 The floor is the simplest correct hand-written paramiko loop (send, read until the
-prompt, no sleeps). Both talk to the same simulated PBX on loopback, after a warm-up.
-Peers (Netmiko, Scrapli) join this table in the bench dependency group (issue 8).
+prompt, no sleeps). Peers (Netmiko's generic driver, with its defaults and with its
+fastest documented settings; Scrapli's GenericDriver over paramiko and over the system
+ssh) come from the ``bench`` dependency group and are imported lazily: a peer that is
+not installed, or fails here, gets a row saying why. All talk to the same simulated PBX
+on loopback, after a warm-up, interleaved so drift hits them alike.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import socket
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import paramiko
 
@@ -26,7 +31,14 @@ from simulators import load_scenario, serve_ssh
 COMMANDS = ["VER", "ALM", "ERR", "CARD", "CO", "EXT", "MODE", "DATE", "CO", "EXT"]
 PASSWORD = "bench-pw-1234"
 PROMPT = re.compile(rb"KX-[A-Z0-9]+> \Z")
+PROMPT_PATTERN = r"KX-[A-Z0-9]+> $"
 REPEATS = 15
+FLOOR = "floor: hand-written paramiko loop"
+PBXDIAG = "pbxdiag console + Panasonic driver"
+NETMIKO_DEFAULT = "Netmiko generic, defaults"
+NETMIKO_FAST = "Netmiko generic, fastest settings"
+SCRAPLI_PARAMIKO = "Scrapli GenericDriver, paramiko transport"
+SCRAPLI_SYSTEM = "Scrapli GenericDriver, system ssh transport"
 
 
 def pbxdiag_session(host: str, port: int, known_hosts: Path) -> None:
@@ -62,6 +74,54 @@ def floor_session(host: str, port: int) -> None:
         client.close()
 
 
+def netmiko_session(host: str, port: int, *, fastest: bool) -> None:
+    """Netmiko's generic driver (no vendor driver exists for these PBXs).
+
+    Defaults: ``ConnectHandler`` and ``send_command`` as documented, nothing tuned.
+    Fastest: ``fast_cli``, ``global_delay_factor=0.1``, a short ``conn_timeout``, no
+    session log, a TCP_NODELAY socket handed in via ``sock``, and ``send_command`` with
+    ``expect_string`` (the prompt) and ``cmd_verify=False`` (no wait for the echo).
+    """
+    from netmiko import ConnectHandler
+
+    options: dict[str, Any] = {}
+    command_options: dict[str, Any] = {}
+    if fastest:
+        sock = socket.create_connection((host, port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        options = {"fast_cli": True, "global_delay_factor": 0.1, "conn_timeout": 2,
+                   "session_log": None, "sock": sock}
+        command_options = {"expect_string": PROMPT_PATTERN.rstrip("$"), "cmd_verify": False}
+    connection = ConnectHandler(device_type="generic", host=host, port=port,
+                                username="INSTALLER", password=PASSWORD, **options)
+    try:
+        for command in ["PAGE OFF", *COMMANDS]:
+            output = connection.send_command(command, **command_options)
+            if "ERROR" in output:
+                raise RuntimeError(f"netmiko: {command}: {output!r}")
+    finally:
+        connection.disconnect()  # sends "exit", which the PBX takes as EXIT
+
+
+def scrapli_session(host: str, port: int, *, transport: str) -> None:
+    from scrapli.driver import GenericDriver
+
+    driver = GenericDriver(host=host, port=port, auth_username="INSTALLER",
+                           auth_password=PASSWORD, auth_strict_key=False,
+                           ssh_config_file=False, transport=transport,
+                           comms_prompt_pattern=f"^{PROMPT_PATTERN}")
+    driver.open()
+    try:
+        for command in ["PAGE OFF", *COMMANDS]:
+            response = driver.send_command(command)
+            if response.failed or "ERROR" in response.result:
+                raise RuntimeError(f"scrapli: {command}: {response.result!r}")
+        driver.channel.write("EXIT")
+        driver.channel.send_return()
+    finally:
+        driver.close()
+
+
 def _read_to_prompt(channel: paramiko.Channel) -> bytes:
     buffer = b""
     while not PROMPT.search(buffer[-64:]):
@@ -86,25 +146,57 @@ def run() -> list[dict[str, object]]:
     with serve_ssh(pbx, host_key_path=folder / "host_key", password=PASSWORD) as endpoint:
         known_hosts = folder / "known_hosts"
         known_hosts.write_text(endpoint.known_hosts_line() + "\n")
-        cases = {
-            "floor: hand-written paramiko loop": lambda: floor_session(endpoint.host,
-                                                                       endpoint.port),
-            "pbxdiag console + Panasonic driver": lambda: pbxdiag_session(
-                endpoint.host, endpoint.port, known_hosts),
+        host, port = endpoint.host, endpoint.port
+        cases: dict[str, Callable[[], None]] = {
+            FLOOR: lambda: floor_session(host, port),
+            PBXDIAG: lambda: pbxdiag_session(host, port, known_hosts),
+            NETMIKO_DEFAULT: lambda: netmiko_session(host, port, fastest=False),
+            NETMIKO_FAST: lambda: netmiko_session(host, port, fastest=True),
+            SCRAPLI_PARAMIKO: lambda: scrapli_session(host, port, transport="paramiko"),
+            SCRAPLI_SYSTEM: lambda: scrapli_session(host, port, transport="system"),
         }
-        for fn in cases.values():  # warm-up
-            fn()
+        failed: dict[str, str] = {}
+        for name, fn in list(cases.items()):  # warm-up; a peer that cannot run says why
+            try:
+                fn()
+            except Exception as err:
+                if name in (FLOOR, PBXDIAG):
+                    raise
+                failed[name] = f"{type(err).__name__}: {err}"[:160]
+                del cases[name]
         samples: dict[str, list[float]] = {name: [] for name in cases}
-        for _ in range(REPEATS):  # interleaved, so drift hits both alike
-            for name, fn in cases.items():
-                samples[name].append(_time(fn))
-    floor = statistics.median(samples["floor: hand-written paramiko loop"])
+        # Two interleaved phases: pbxdiag against the floor, then the peers (whose slow
+        # sessions and lingering threads would otherwise add noise to the 8 ms ones).
+        for phase in ([FLOOR, PBXDIAG], [n for n in cases if n not in (FLOOR, PBXDIAG)]):
+            for _ in range(REPEATS):
+                for name in phase:
+                    samples[name].append(_time(cases[name]))
+    return _rows(samples, failed, summarise)
+
+
+def _rows(samples: dict[str, list[float]], failed: dict[str, str],
+          summarise: Callable[..., dict[str, str]]) -> list[dict[str, object]]:
+    median = {name: statistics.median(values) for name, values in samples.items()}
+    floor, ours = median[FLOOR], median[PBXDIAG]
     rows: list[dict[str, object]] = []
     for name, values in samples.items():
-        ratio = statistics.median(values) / floor
+        ratio = median[name] / floor
         row: dict[str, object] = {"case": name, **summarise(values, "ms", 1000),
                                   "ratio": f"{ratio:.2f}× floor"}
-        if name.startswith("pbxdiag"):
+        if name == PBXDIAG:
             row.update(target="≤ 1.20× floor", met="yes" if ratio <= 1.2 else "NO")
+        elif name == NETMIKO_DEFAULT:
+            speedup = median[name] / ours
+            row.update(target="pbxdiag ≥ 3× faster",
+                       met=f"{'yes' if speedup >= 3 else 'NO'} ({speedup:.1f}×)")
+        elif name.startswith("Scrapli"):
+            speedup = median[name] / ours
+            row.update(target="pbxdiag no slower",
+                       met=f"{'yes' if speedup >= 1 else 'NO'} ({speedup:.2f}×)")
+        elif name == NETMIKO_FAST:
+            row.update(target="(reference)", met=f"pbxdiag {median[name] / ours:.1f}× faster")
         rows.append(row)
+    for name, why in failed.items():
+        rows.append({"case": name, "median": "did not run", "spread": "–",
+                     "ratio": "", "target": "", "met": f"n/a: {why}"})
     return rows
