@@ -162,8 +162,12 @@ class SshEndpoint:
     """A running server: where it listens, its host key, and how to stop it."""
 
     def __init__(self, listener: socket.socket, host_key: paramiko.PKey,
-                 make_session: SessionFactory, username: str, password: str) -> None:
+                 make_session: SessionFactory, username: str, password: str, *,
+                 drop_after_bytes: int | None = None) -> None:
         self.host, self.port = listener.getsockname()[:2]
+        #: The network goes away after this many bytes to the client on a channel (an SSH
+        #: line cannot be noisy — it is integrity-protected — but it can be cut).
+        self.drop_after_bytes = drop_after_bytes
         self.host_key = host_key
         self._listener = listener
         self._make_session = make_session
@@ -289,12 +293,17 @@ class SshEndpoint:
                 self._transports.discard(transport)
                 self._connections_changed.notify_all()
 
+    def _sender(self, channel: paramiko.Channel) -> Callable[[bytes], None]:
+        if self.drop_after_bytes is None:
+            return channel.sendall
+        return _cut_after(channel, self.drop_after_bytes)
+
     def _serve_channel(self, channel: paramiko.Channel, server: _Server) -> None:
         shell = server.shell_event(channel.get_id()).wait(SHELL_REQUEST_TIMEOUT)
         if not shell or channel.closed or self._stopping.is_set():
             channel.close()
             return
-        session = self._make_session(channel.sendall)
+        session = self._make_session(self._sender(channel))
         try:
             session.start()
             while not session.closed:
@@ -309,6 +318,27 @@ class SshEndpoint:
             session.close()
             with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
                 channel.close()  # the client may already be gone: nothing left to tell it
+
+
+def _cut_after(channel: paramiko.Channel, limit: int) -> Callable[[bytes], None]:
+    """``sendall`` until ``limit`` bytes have gone, then the TCP connection is cut."""
+    sent = 0
+
+    def send(data: bytes) -> None:
+        nonlocal sent
+        room = limit - sent
+        sent += len(data)
+        if room >= len(data):
+            channel.sendall(data)
+            return
+        if room > 0:
+            channel.sendall(data[:room])
+        transport = channel.get_transport()
+        if transport is not None:
+            transport.sock.close()  # no SSH goodbye: the line is simply gone
+        raise EOFError("line cut (drop_after_bytes)")
+
+    return send
 
 
 def _next_channel(transport: paramiko.Transport,
@@ -336,7 +366,8 @@ def _wake_accept(transport: paramiko.Transport) -> None:
 
 def start_ssh_server(pbx: PbxState, *, host: str = "127.0.0.1", port: int = 0,
                      host_key_path: Path, username: str = "INSTALLER", password: str,
-                     session_factory: SessionFactory | None = None) -> SshEndpoint:
+                     session_factory: SessionFactory | None = None,
+                     drop_after_bytes: int | None = None) -> SshEndpoint:
     """Start serving ``pbx`` over SSH; the caller must ``close()`` the endpoint."""
     host_key = load_or_create_host_key(host_key_path)
 
@@ -349,7 +380,7 @@ def start_ssh_server(pbx: PbxState, *, host: str = "127.0.0.1", port: int = 0,
     listener.setblocking(False)  # accept() only after select(): never blocks the loop
     try:
         return SshEndpoint(listener, host_key, session_factory or vendor_dialect, username,
-                           password)
+                           password, drop_after_bytes=drop_after_bytes)
     except BaseException:
         listener.close()
         raise
@@ -358,11 +389,13 @@ def start_ssh_server(pbx: PbxState, *, host: str = "127.0.0.1", port: int = 0,
 @contextlib.contextmanager
 def serve_ssh(pbx: PbxState, *, host: str = "127.0.0.1", port: int = 0,
               host_key_path: Path, username: str = "INSTALLER", password: str,
-              session_factory: SessionFactory | None = None) -> Iterator[SshEndpoint]:
+              session_factory: SessionFactory | None = None,
+              drop_after_bytes: int | None = None) -> Iterator[SshEndpoint]:
     """Serve ``pbx`` over SSH for the duration of the ``with`` block."""
     endpoint = start_ssh_server(pbx, host=host, port=port, host_key_path=host_key_path,
                                 username=username, password=password,
-                                session_factory=session_factory)
+                                session_factory=session_factory,
+                                drop_after_bytes=drop_after_bytes)
     try:
         yield endpoint
     finally:

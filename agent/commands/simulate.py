@@ -3,7 +3,8 @@
 One JSON line per endpoint on stdout (kind, address or device, credentials, and the URL
 pbxdiag itself would use) lets scripts and tests connect without parsing prose. With no
 line option the scenario is served over SSH, as before. Line conditions (``--baud``,
-``--noise``, ``--drop-after``) apply to telnet, raw TCP, the serial pty and modem calls.
+``--noise``, ``--drop-after``) apply to telnet, raw TCP, the serial pty and modem calls;
+an SSH line is integrity-protected, so only ``--drop-after`` (the network cut) applies.
 Waiting is on a signal, never a sleep loop.
 """
 
@@ -100,7 +101,8 @@ def _serve(stack: contextlib.ExitStack, pbx: PbxState, args: argparse.Namespace,
     records: list[dict[str, Any]] = []
     if args.ssh is not None:
         ssh = stack.enter_context(serve_ssh(pbx, port=args.ssh, password=password,
-                                            host_key_path=folder / "ssh_host_ed25519_key"))
+                                            host_key_path=folder / "ssh_host_ed25519_key",
+                                            drop_after_bytes=args.drop_after))
         records.append({"kind": "ssh", "host": ssh.host, "port": ssh.port,
                         "url": f"ssh://{USERNAME}@{ssh.host}:{ssh.port}",
                         "known_hosts": ssh.known_hosts_line()})

@@ -63,6 +63,11 @@ def file_run(register: Register, site: Site, result: RunResult,
     moment = now or result.finished_at or datetime.now(UTC)
     if not diagnosed(result) and not result.half_programmed:
         return Filing()  # a change-only run says nothing about the site's health
+    if result.status is RunStatus.ERROR and not result.half_programmed:
+        # The line went mid-run: a partial set of checks would open a ticket under a
+        # different signature than the complete run will. The run is recorded; the next
+        # complete run decides.
+        return Filing()
     if result.status is RunStatus.PASSED:
         cleared = register.record_all_clear(site_id=site.id, run_id=result.run_id, now=moment)
         return Filing(cleared=tuple(cleared))
