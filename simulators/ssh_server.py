@@ -36,6 +36,10 @@ from simulators.sessions import session_for
 from simulators.state import PbxState
 
 log = logging.getLogger(__name__)
+#: paramiko's own log for the server side: a client hanging up without a goodbye is
+#: ordinary for a simulator (tests, benchmarks, the demo) and must not print as an error.
+PARAMIKO_LOG = f"{__name__}.paramiko"
+logging.getLogger(PARAMIKO_LOG).setLevel(logging.CRITICAL)
 
 SHELL_REQUEST_TIMEOUT = 10.0  # seconds a client may take between opening a channel and "shell"
 HANDSHAKE_TIMEOUT = 15.0
@@ -262,6 +266,7 @@ class SshEndpoint:
     def _serve_connection(self, sock: socket.socket) -> None:
         try:
             transport = paramiko.Transport(sock)
+            transport.set_log_channel(PARAMIKO_LOG)
         except (paramiko.SSHException, OSError) as exc:
             log.debug("ssh connection refused: %s", exc)
             sock.close()

@@ -465,7 +465,8 @@ def _out_of_range(failure: _Failure) -> list[_Issue]:
 def _actions(failure: _Failure) -> list[_Issue]:
     """A step needs exactly one action key (the schema's ``oneOf`` of ``required``)."""
     actions = [key for option in failure.expected for key in option.get("required", [])]
-    present = [key for key in actions if key in failure.instance]
+    instance = failure.instance if isinstance(failure.instance, dict) else {}
+    present = [key for key in actions if key in instance]
     if not present:
         choices = " or ".join(f'"{action}: ..."' for action in actions)
         message = f"{failure.description} has no action: add {choices}"

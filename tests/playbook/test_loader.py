@@ -355,3 +355,12 @@ def test_mutated_rich_playbook_never_gives_a_traceback(data: st.DataObject) -> N
         text = text[:at] + insert + text[at + cut:]
     _parse_or_playbook_error(text)
 
+
+
+def test_a_null_step_is_reported_not_raised() -> None:
+    from agent.errors import PlaybookError
+    from agent.playbook import parse_playbook
+
+    with pytest.raises(PlaybookError) as caught:
+        parse_playbook("name: x\nsteps:\n  - null\n", path="null.yaml")
+    assert caught.value.line == 3
