@@ -51,6 +51,32 @@ def fingerprint(key: paramiko.PKey) -> str:
     return "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
 
 
+_PARSED_LOCK = threading.Lock()
+_PARSED: dict[Path, tuple[bytes, paramiko.HostKeys]] = {}
+
+
+def known_hosts_file(path: Path) -> paramiko.HostKeys | None:
+    """The parsed file, parsed again only when its content changed (None if absent).
+
+    Parsing decodes every key in the file: a fleet's known_hosts with hundreds of PBXs
+    would otherwise be parsed again for every connection. The cache is keyed by a digest
+    of the content, never by timestamps: a key replaced within one clock tick must still
+    be seen.
+    """
+    try:
+        stamp = hashlib.sha256(path.read_bytes()).digest()
+    except FileNotFoundError:
+        return None
+    with _PARSED_LOCK:
+        cached = _PARSED.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+    parsed = paramiko.HostKeys(str(path))
+    with _PARSED_LOCK:
+        _PARSED[path] = (stamp, parsed)
+    return parsed
+
+
 class SSHTransport(Transport):
     authenticates = True
 
@@ -114,8 +140,9 @@ class SSHTransport(Transport):
         if self.known_hosts is None:
             raise HostKeyRejected(
                 f"no known_hosts file to verify {name} ({offered}); record the PBX's key first")
-        exists = self.known_hosts.exists()
-        recorded = paramiko.HostKeys(str(self.known_hosts)).lookup(name) if exists else None
+        hosts = known_hosts_file(self.known_hosts)
+        exists = hosts is not None
+        recorded = hosts.lookup(name) if hosts is not None else None
         if not recorded:
             if may_record:
                 self._record_host_key(name, key)
