@@ -340,7 +340,10 @@ def _cut_after(channel: paramiko.Channel, limit: int) -> Callable[[bytes], None]
             channel.sendall(data[:room])
         transport = channel.get_transport()
         if transport is not None:
-            transport.sock.close()  # no SSH goodbye: the line is simply gone
+            # No SSH goodbye: the line is simply gone. shutdown (not close) so paramiko's
+            # reader thread sees an end of stream rather than a dead file descriptor.
+            with contextlib.suppress(OSError):
+                transport.sock.shutdown(socket.SHUT_RDWR)
         raise EOFError("line cut (drop_after_bytes)")
 
     return send
