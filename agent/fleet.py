@@ -69,12 +69,17 @@ class LineLocks:
 
 
 def run_fleet(jobs: Iterable[Job], *, output_dir: Path, db_path: Path, concurrency: int = 8,
+              extra_vars: dict[str, object] | None = None,
               on_done: Callable[[JobOutcome], None] | None = None) -> list[JobOutcome]:
-    """Run every job; a failure of one job never stops the others."""
+    """Run every job (read-only: a fleet never programs); one failure never stops the rest.
+
+    ``extra_vars`` reach every playbook, e.g. ``scheduled=true`` for the nightly checks.
+    """
     locks = LineLocks()
     outcomes: list[JobOutcome] = []
     with Register(db_path) as register, ThreadPoolExecutor(max_workers=concurrency) as pool:
-        futures = [pool.submit(_run_job, job, locks, register, output_dir) for job in jobs]
+        futures = [pool.submit(_run_job, job, locks, register, output_dir, extra_vars)
+                   for job in jobs]
         for future in as_completed(futures):
             outcome = future.result()
             outcomes.append(outcome)
@@ -83,10 +88,12 @@ def run_fleet(jobs: Iterable[Job], *, output_dir: Path, db_path: Path, concurren
     return outcomes
 
 
-def _run_job(job: Job, locks: LineLocks, register: Register, output_dir: Path) -> JobOutcome:
+def _run_job(job: Job, locks: LineLocks, register: Register, output_dir: Path,
+             extra_vars: dict[str, object] | None) -> JobOutcome:
     try:
         with locks.holding(job.site):
-            result, files = run_site(job.site, job.playbook, output_dir=output_dir)
+            result, files = run_site(job.site, job.playbook, output_dir=output_dir,
+                                     extra_vars=extra_vars)
         filing = file_run(register, job.site, result)
     except Exception as err:
         log.exception("fleet job failed", site=job.site.id)

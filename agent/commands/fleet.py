@@ -25,11 +25,15 @@ def register(commands: Any) -> None:
                        help="sites at once (default 8; one session per PBX and modem)")
     fleet.add_argument("--output", type=Path, default=None)
     fleet.add_argument("--json", action="store_true", help="one JSON line per site")
+    fleet.add_argument("--var", action="append", default=[], metavar="KEY=VALUE",
+                       help="a playbook variable for every site (the nightly run: "
+                            "--var scheduled=true)")
     add_db_option(fleet)
     fleet.set_defaults(handler=_fleet)
 
 
 def _fleet(args: argparse.Namespace) -> int:
+    from agent.commands.run import parse_vars
     from agent.errors import InputError
     from agent.fleet import Job, fleet_exit_code, run_fleet
     from agent.inventory import load_inventory
@@ -48,7 +52,8 @@ def _fleet(args: argparse.Namespace) -> int:
         print(_line(outcome, as_json=args.json), flush=True)
 
     outcomes = run_fleet(jobs, output_dir=output, db_path=db_path(args),
-                         concurrency=args.concurrency, on_done=report)
+                         concurrency=args.concurrency, extra_vars=parse_vars(args.var),
+                         on_done=report)
     return fleet_exit_code(outcomes)
 
 

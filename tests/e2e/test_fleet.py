@@ -62,3 +62,18 @@ def test_fleet_runs_every_site_and_reports_each(fleet_inventory: Path, tmp_path:
     assert lines["site-dead"]["status"] == "unreachable" and lines["site-dead"]["ticket"] is None
     assert run.returncode == 3  # the worst outcome: a site could not be reached
     assert PASSWORD not in run.stdout + run.stderr
+
+
+def test_nightly_fleet_runs_the_scheduled_checks(fleet_inventory: Path, tmp_path: Path) -> None:
+    env = {**os.environ, PASSWORD_VARIABLE: PASSWORD}
+    run = subprocess.run(
+        [sys.executable, "-m", "agent.cli", "fleet", str(HEALTH_CHECK), "--inventory",
+         str(fleet_inventory), "--sites", "site-a", "--json", "--var", "scheduled=true",
+         "--db", str(tmp_path / "t.db"), "--output", str(tmp_path / "out")],
+        env=env, capture_output=True, text=True, timeout=120, check=False)
+    (line,) = [json.loads(text) for text in run.stdout.splitlines()]
+    steps = {s["name"]: s["status"] for s in
+             json.loads(Path(line["result"]).read_text())["steps"]}
+    assert steps["SMDR link up"] != "skipped"
+    assert steps["No new major entry in the error log"] == "ok"
+    assert line["status"] == "passed", steps
