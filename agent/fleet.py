@@ -21,7 +21,7 @@ import structlog
 
 from agent.errors import EXIT_CHECKS_FAILED, EXIT_INTERNAL, EXIT_OK, EXIT_UNREACHABLE
 from agent.inventory import Site
-from agent.playbook import Playbook
+from agent.playbook import Playbook, RunOptions
 from agent.result import RunResult, RunStatus
 from agent.runner import RunFiles, run_site
 from agent.tickets import Register
@@ -70,16 +70,19 @@ class LineLocks:
 
 def run_fleet(jobs: Iterable[Job], *, output_dir: Path, db_path: Path, concurrency: int = 8,
               extra_vars: dict[str, object] | None = None,
+              options: RunOptions | None = None,
               on_done: Callable[[JobOutcome], None] | None = None) -> list[JobOutcome]:
-    """Run every job (read-only: a fleet never programs); one failure never stops the rest.
+    """Run every job; one failure never stops the rest.
 
     ``extra_vars`` reach every playbook, e.g. ``scheduled=true`` for the nightly checks.
+    Without ``options`` (or with ``apply`` false) the fleet is read-only: programming
+    changes only show their diff.
     """
     locks = LineLocks()
     outcomes: list[JobOutcome] = []
     with Register(db_path) as register, ThreadPoolExecutor(max_workers=concurrency) as pool:
-        futures = [pool.submit(_run_job, job, locks, register, output_dir, extra_vars)
-                   for job in jobs]
+        futures = [pool.submit(_run_job, job, locks, register, output_dir=output_dir,
+                               extra_vars=extra_vars, options=options) for job in jobs]
         for future in as_completed(futures):
             outcome = future.result()
             outcomes.append(outcome)
@@ -88,12 +91,13 @@ def run_fleet(jobs: Iterable[Job], *, output_dir: Path, db_path: Path, concurren
     return outcomes
 
 
-def _run_job(job: Job, locks: LineLocks, register: Register, output_dir: Path,
-             extra_vars: dict[str, object] | None) -> JobOutcome:
+def _run_job(job: Job, locks: LineLocks, register: Register, *, output_dir: Path,
+             extra_vars: dict[str, object] | None,
+             options: RunOptions | None) -> JobOutcome:
     try:
         with locks.holding(job.site):
             result, files = run_site(job.site, job.playbook, output_dir=output_dir,
-                                     extra_vars=extra_vars)
+                                     extra_vars=extra_vars, options=options)
         filing = file_run(register, job.site, result)
     except Exception as err:
         log.exception("fleet job failed", site=job.site.id)

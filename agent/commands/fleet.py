@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,8 @@ from agent.paths import default_data_dir
 
 if TYPE_CHECKING:
     from agent.fleet import JobOutcome
+    from agent.inventory import Inventory
+    from agent.playbook import Playbook, RunOptions
 
 
 def register(commands: Any) -> None:
@@ -35,7 +38,6 @@ def register(commands: Any) -> None:
 def _fleet(args: argparse.Namespace) -> int:
     from agent.commands.run import parse_vars
     from agent.errors import InputError
-    from agent.fleet import Job, fleet_exit_code, run_fleet
     from agent.inventory import load_inventory
     from agent.playbook import load_playbook
 
@@ -43,17 +45,44 @@ def _fleet(args: argparse.Namespace) -> int:
         raise InputError("--concurrency must be at least 1")
     playbook = load_playbook(args.playbook)
     inventory = load_inventory(args.inventory)
-    wanted = args.sites.split(",") if args.sites else sorted(inventory.sites)
-    jobs = [Job(inventory.site(site_id), playbook) for site_id in wanted]
-    output = args.output if args.output is not None else default_data_dir()
+    wanted = args.sites.split(",") if args.sites else None
+    return run_and_report(FleetRequest(
+        playbook=playbook, inventory=inventory, sites=wanted, concurrency=args.concurrency,
+        extra_vars=parse_vars(args.var), output=args.output, db=db_path(args),
+        as_json=args.json))
+
+
+@dataclass(frozen=True)
+class FleetRequest:
+    """Everything one fleet run needs, from the command line or a scheduled-job file."""
+
+    playbook: Playbook
+    inventory: Inventory
+    sites: list[str] | None
+    concurrency: int
+    extra_vars: dict[str, object]
+    output: Path | None
+    db: Path
+    as_json: bool
+    options: RunOptions | None = None
+
+
+def run_and_report(request: FleetRequest) -> int:
+    """Run the fleet, print one line per site as each finishes, exit with the worst."""
+    from agent.fleet import Job, fleet_exit_code, run_fleet
+
+    inventory = request.inventory
+    wanted = request.sites or sorted(inventory.sites)
+    jobs = [Job(inventory.site(site_id), request.playbook) for site_id in wanted]
+    output = request.output if request.output is not None else default_data_dir()
     logsetup.configure(log_file=output / "pbxdiag.log")
 
     def report(outcome: JobOutcome) -> None:
-        print(_line(outcome, as_json=args.json), flush=True)
+        print(_line(outcome, as_json=request.as_json), flush=True)
 
-    outcomes = run_fleet(jobs, output_dir=output, db_path=db_path(args),
-                         concurrency=args.concurrency, extra_vars=parse_vars(args.var),
-                         on_done=report)
+    outcomes = run_fleet(jobs, output_dir=output, db_path=request.db,
+                         concurrency=request.concurrency, extra_vars=request.extra_vars,
+                         options=request.options, on_done=report)
     return fleet_exit_code(outcomes)
 
 
