@@ -53,10 +53,10 @@ NOTE = (
     "refills (up to two chunks) while the client thinks, so a line-bound session can come "
     "out slightly *under* 1.00×: read a ratio near 1 as \"the line is the only cost\". The "
     "hang-up time is measured from the modem going on-hook (the PBX hung up after EXIT) to "
-    "`run_site` returning; it holds our serial port, not the customer's line, and is "
-    "mostly the transport's `+++` guard wait (guard 0.2 s here, 1 s by default): the "
-    "transport checks the modem status file just before the BYE's on-hook is written, then "
-    "waits the guard time before it looks again and skips `+++`.")
+    "`run_site` returning; it holds our serial port, not the customer's line. The "
+    "transport listens through the `+++` guard time, so the PBX's own hang-up after `BYE` "
+    "ends it at once (it was the whole guard time, 0.27 s here and over 1 s by default, "
+    "before the transport listened).")
 
 
 @dataclass

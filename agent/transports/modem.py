@@ -168,7 +168,6 @@ class ModemTransport(Transport):
         self._parser = ResultParser()
         self._state = _State.CLOSED
         self._cancel = threading.Event()
-        self._guard_clock = threading.Event()  # never set: its timed wait is the guard time
         self._pending = b""
         self._skip_lf = False
         self._tail = b""
@@ -384,8 +383,7 @@ class ModemTransport(Transport):
         if self._carrier_gone():
             self._state = _State.COMMAND  # the far end hung up first (BYE, NO CARRIER)
             return
-        self._guard_clock.wait(guard)  # the guard time: a deliberate, bounded wait
-        if self._carrier_gone():  # ...or while we kept quiet
+        if self._listen_through_guard(guard):  # ...or while we kept quiet
             self._state = _State.COMMAND
             return
         self._parser.clear()
@@ -394,6 +392,25 @@ class ModemTransport(Transport):
         if result is None or result.word != "OK":
             log.warning("modem did not confirm +++", url=self.display_url)
         self._state = _State.COMMAND
+
+    def _listen_through_guard(self, guard: float) -> bool:
+        """Stay silent for the guard time, listening: True as soon as the far end hangs up.
+
+        A PBX usually ends the call itself after the logout; hearing its NO CARRIER (or the
+        carrier file dropping) ends the wait at once instead of after the whole guard time.
+        """
+        deadline = time.monotonic() + guard
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                data = self._serial.read(4096, min(remaining, self.options.carrier_poll))
+                if data:
+                    self._scan(data)  # discarded: nobody reads the session any more
+                self._check_carrier()
+            except LineDropped:
+                return True
+            if self._dropped is not None:
+                return True
+        return self._carrier_gone()
 
     def _carrier_gone(self) -> bool:
         """Read what has arrived (without waiting) and check the carrier once more."""
