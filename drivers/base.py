@@ -7,10 +7,12 @@ and never knows about playbooks, tickets or which line carries the bytes.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from agent.errors import InputError
 from drivers.model import (
     Alarm,
     CallRecord,
@@ -50,6 +52,20 @@ SETTINGS: dict[str, SettingSpec] = {spec.key: spec for spec in (
     SettingSpec("extension_forward", "call forwarding destination, or 'none'",
                 target="extension"),
 )}
+
+def checked_setting(key: str, target: str | None, supported: Collection[str]) -> SettingSpec:
+    """The spec of a setting a driver supports, with ``target`` given exactly when needed.
+
+    Each vendor then writes the target in its own notation (CO ``01``, trunk ``001``)."""
+    spec = SETTINGS.get(key)
+    if spec is None or key not in supported:
+        raise InputError(f"unknown setting {key!r} (known: {', '.join(sorted(supported))})")
+    if spec.target is None and target is not None:
+        raise InputError(f"setting {key!r} takes no target")
+    if spec.target is not None and target is None:
+        raise InputError(f"setting {key!r} needs a {spec.target} number")
+    return spec
+
 
 GETTERS: tuple[str, ...] = (
     "system_info",

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from agent.errors import InputError, ParseError
-from drivers.base import SETTINGS
+from drivers.base import checked_setting
 
 _PROGRAM = {
     "clock": "000",
@@ -35,16 +35,10 @@ _CLOCK_FORMAT = "%d/%m/%y %H:%M:%S"
 
 def address(key: str, target: str | None) -> str:
     """``nnn args`` for a setting, e.g. ``004 201`` or ``410 01`` or ``101``."""
-    spec = SETTINGS.get(key)
-    if spec is None or key not in _PROGRAM:
-        raise InputError(f"unknown setting {key!r} (known: {', '.join(sorted(_PROGRAM))})")
+    spec = checked_setting(key, target, _PROGRAM)
     program = _PROGRAM[key]
-    if spec.target is None:
-        if target is not None:
-            raise InputError(f"setting {key!r} takes no target")
+    if spec.target is None or target is None:
         return program
-    if target is None:
-        raise InputError(f"setting {key!r} needs a {spec.target} number")
     return f"{program} {_target(spec.target, target)}"
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from agent.errors import InputError, ParseError
-from drivers.base import SETTINGS
+from drivers.base import checked_setting
 
 _PROGRAM = {
     "clock": "102",
@@ -31,16 +31,11 @@ _CLOCK_FORMAT = "%m/%d/%y %H:%M:%S"
 
 
 def address(key: str, target: str | None) -> str:
-    spec = SETTINGS.get(key)
-    if spec is None or key not in _PROGRAM:
-        raise InputError(f"unknown setting {key!r} (known: {', '.join(sorted(_PROGRAM))})")
+    """``nnn args`` for a setting, e.g. ``200 2001`` or ``300 001`` or ``106``."""
+    spec = checked_setting(key, target, _PROGRAM)
     program = _PROGRAM[key]
-    if spec.target is None:
-        if target is not None:
-            raise InputError(f"setting {key!r} takes no target")
+    if spec.target is None or target is None:
         return program
-    if target is None:
-        raise InputError(f"setting {key!r} needs a {spec.target} number")
     if spec.target == "trunk":
         if not target.isdigit() or not 1 <= int(target) <= 999:
             raise InputError(f"trunk number must be 1–999, got {target!r}")
