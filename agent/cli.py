@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from agent import logsetup
 from agent.commands import GROUPS
 from agent.errors import EXIT_BAD_INPUT, InputError, PbxdiagError
-from agent.secrets import REDACTOR
+from agent.line.secrets import REDACTOR
 
 Handler = Callable[[argparse.Namespace], int]
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from agent import yamlsource
 from agent.errors import InventoryError
-from agent.secrets import Secret
-from agent.transports.base import Credentials
+from agent.line.secrets import Secret
+from agent.line.transports.base import Credentials
 
 _NAME = {"type": "string", "minLength": 1}
 _CALENDAR = {

@@ -14,7 +14,7 @@ from typing import Any
 
 import structlog
 
-from agent.secrets import REDACTOR
+from agent.line.secrets import REDACTOR
 
 _configured = False
 

@@ -20,15 +20,15 @@ from typing import Any
 
 import structlog
 
-from agent.console import Console
 from agent.errors import ConnectionProblem, InventoryError
 from agent.inventory import Site
+from agent.line.console import Console
+from agent.line.secrets import REDACTOR
+from agent.line.transcript import Transcript
+from agent.line.transports import Credentials, transport_for_url
+from agent.line.transports.base import Transport
 from agent.playbook import Playbook, RunOptions, run_playbook
 from agent.result import PathAttempt, RunResult, RunStatus
-from agent.secrets import REDACTOR
-from agent.transcript import Transcript
-from agent.transports import Credentials, transport_for_url
-from agent.transports.base import Transport
 from drivers import driver_class
 from drivers.base import Driver
 

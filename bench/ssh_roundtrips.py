@@ -21,10 +21,10 @@ from typing import Any
 
 import paramiko
 
-from agent.console import Console
-from agent.secrets import Secret
-from agent.transports.base import Credentials
-from agent.transports.ssh import SSHTransport
+from agent.line.console import Console
+from agent.line.secrets import Secret
+from agent.line.transports.base import Credentials
+from agent.line.transports.ssh import SSHTransport
 from drivers.panasonic import PanasonicDriver
 from simulators import load_scenario, serve_ssh
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 
-from agent.errors import DriverNotFound
+from agent.line.errors import DriverNotFound
 from drivers.base import Driver
 
 ENTRY_POINT_GROUP = "pbxdiag.drivers"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from agent.errors import InputError
+from agent.line.errors import InputError
 from drivers.model import (
     Alarm,
     CallRecord,
@@ -24,8 +24,8 @@ from drivers.model import (
 )
 
 if TYPE_CHECKING:
-    from agent.console import Console, ConsoleDialect
-    from agent.transports.base import Credentials
+    from agent.line.console import Console, ConsoleDialect
+    from agent.line.transports.base import Credentials
 
 @dataclass(frozen=True, slots=True)
 class SettingSpec:

@@ -16,7 +16,7 @@ from typing import ClassVar, TypeVar
 
 import structlog
 
-from agent.errors import (
+from agent.line.errors import (
     AuthFailed,
     CommandRejected,
     InputError,
@@ -24,8 +24,8 @@ from agent.errors import (
     ProgrammingLocked,
     VerifyFailed,
 )
-from agent.secrets import Secret
-from agent.transports.base import Credentials
+from agent.line.secrets import Secret
+from agent.line.transports.base import Credentials
 from drivers.base import SETTINGS, Driver
 
 log = structlog.get_logger(__name__)

@@ -16,9 +16,9 @@ from typing import Any, Protocol, TextIO
 
 from agent import yamlsource
 from agent.errors import InputError
+from agent.line.secrets import Secret
 from agent.playbook.expressions import kind_of
 from agent.playbook.model import AnswerType, AskStep
-from agent.secrets import Secret
 
 _YES = frozenset({"yes", "y", "true"})
 _NO = frozenset({"no", "n", "false"})

@@ -32,6 +32,7 @@ from agent.errors import (
     ParseError,
     PlaybookError,
 )
+from agent.line.secrets import MASK, REDACTOR, Secret
 from agent.playbook.answers import Asker, normalise_answer, prompt_for
 from agent.playbook.expressions import (
     RESERVED_NAMES,
@@ -55,7 +56,6 @@ from agent.playbook.model import (
     WaitStep,
 )
 from agent.result import RunResult, RunStatus, StepResult, StepStatus
-from agent.secrets import MASK, REDACTOR, Secret
 from drivers.base import SETTINGS
 from drivers.model import to_jsonable
 

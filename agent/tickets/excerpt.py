@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Final
 
+from agent.line.secrets import REDACTOR
 from agent.result import StepResult, StepStatus
-from agent.secrets import REDACTOR
 
 MAX_LINES: Final = 30
 MAX_CHARS: Final = 3000
@@ -49,7 +49,7 @@ def transcript_excerpt(path: str | Path | None, steps: Sequence[StepResult]) -> 
 
 
 def parse_transcript(lines: Iterable[str]) -> list[Chunk]:
-    """Chunks of a saved transcript (agent/transcript.py format); odd lines are skipped."""
+    """Chunks of a saved transcript (agent/line/transcript.py format); odd lines are skipped."""
     started: datetime | None = None
     chunks: list[Chunk] = []
     for line in lines:

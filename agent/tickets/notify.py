@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 
 from agent.errors import InventoryError
 from agent.inventory import Inventory
-from agent.secrets import REDACTOR, Secret
+from agent.line.secrets import REDACTOR, Secret
 from agent.tickets.model import OutboxMessage, OutboxStatus
 from agent.tickets.outbox import EVENTS
 from agent.tickets.register import Register

@@ -7,8 +7,8 @@ from datetime import datetime
 from types import ModuleType
 from typing import ClassVar
 
-from agent.console import ConsoleDialect
-from agent.errors import ParseError
+from agent.line.console import ConsoleDialect
+from agent.line.errors import ParseError
 from drivers.console_driver import ConsoleDriver
 from drivers.model import (
     Alarm,

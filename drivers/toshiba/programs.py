@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
-from agent.errors import InputError, ParseError
+from agent.line.errors import InputError, ParseError
 from drivers.base import checked_setting
 
 _PROGRAM = {

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.console import Console
-from agent.secrets import Secret
-from agent.transports import transport_for_url
-from agent.transports.base import Credentials, Transport
+from agent.line.console import Console
+from agent.line.secrets import Secret
+from agent.line.transports import transport_for_url
+from agent.line.transports.base import Credentials, Transport
 from drivers import driver_class
 from drivers.base import Driver
 from simulators import PbxState, load_scenario, serve_ssh

@@ -11,6 +11,7 @@ import pytest
 from agent.cli import main
 from agent.commands.run import parse_vars
 from agent.errors import InputError
+from agent.line.secrets import Secret
 from agent.paths import SHIPPED_PLAYBOOKS
 from agent.playbook import (
     AnswerType,
@@ -22,7 +23,6 @@ from agent.playbook import (
     parse_answer_options,
     schema,
 )
-from agent.secrets import Secret
 
 BROKEN = Path(__file__).parent / "broken"
 SHIPPED = sorted(SHIPPED_PLAYBOOKS.glob("*.yaml"))

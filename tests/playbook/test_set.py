@@ -12,8 +12,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from agent.errors import LineDropped
+from agent.line.secrets import MASK
 from agent.result import StepStatus
-from agent.secrets import MASK
 
 from .fakes import FakePbx, NoSettingsPbx, new_run, run_text, statuses
 

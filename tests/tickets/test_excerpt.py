@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from agent.line.secrets import Secret
 from agent.result import StepResult, StepStatus
-from agent.secrets import Secret
 from agent.tickets.excerpt import (
     Chunk,
     excerpt,
@@ -22,7 +22,7 @@ T0 = datetime(2026, 4, 24, 16, 25, tzinfo=UTC)
 
 
 def saved(chunks: list[tuple[float, str, str]]) -> list[str]:
-    """A transcript as agent/transcript.py saves it: header line, then one line per chunk."""
+    """A transcript as agent/line/transcript.py saves it: header line, then one line per chunk."""
     lines = [json.dumps({"transcript": 1, "started": T0.isoformat()})]
     lines += [json.dumps({"t": t, "dir": d, "data": data}) for t, d, data in chunks]
     return lines

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from agent.console import Console
-from agent.secrets import Secret
-from agent.transcript import Transcript
-from agent.transports import transport_for_url
-from agent.transports.base import Credentials, Transport
+from agent.line.console import Console
+from agent.line.secrets import Secret
+from agent.line.transcript import Transcript
+from agent.line.transports import transport_for_url
+from agent.line.transports.base import Credentials, Transport
 from drivers.panasonic import PanasonicDriver
 from simulators import PbxState, load_scenario
 from simulators.lines import LineConditions, ModemEndpoint, PhoneBook, serve_modem

@@ -11,15 +11,15 @@ from typing import TypeVar
 
 import pytest
 
-from agent.console import (
+from agent.errors import CommandTimeout, LineDropped, ParseError
+from agent.line.console import (
     CURSOR_REPLY,
     NOISY_PROMPT_QUIET,
     Console,
     ConsoleDialect,
     clean_output,
 )
-from agent.errors import CommandTimeout, LineDropped, ParseError
-from agent.transports.base import Transport
+from agent.line.transports.base import Transport
 from drivers.panasonic import PanasonicDriver
 from simulators import PbxState
 from simulators.lines import LineConditions, NoiseDirection, serve_telnet
@@ -213,7 +213,7 @@ def test_realistic_noise_never_breaks_prompt_detection(pbx: PbxState) -> None:
 
 
 def test_secret_timeout_message_is_scrubbed_whole(tmp_path: Path) -> None:
-    from agent.secrets import Secret
+    from agent.line.secrets import Secret
 
     secret = Secret("Cut-In-The-Middle-77")
     padding = b"x" * 150

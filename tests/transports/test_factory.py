@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from agent.errors import InputError
-from agent.transports import SCHEMES, transport_for_url
-from agent.transports.modem import DEFAULT_INIT, ModemTransport
-from agent.transports.serial import SerialTransport
-from agent.transports.ssh import SSHTransport
-from agent.transports.telnet import TelnetTransport
+from agent.line.transports import SCHEMES, transport_for_url
+from agent.line.transports.modem import DEFAULT_INIT, ModemTransport
+from agent.line.transports.serial import SerialTransport
+from agent.line.transports.ssh import SSHTransport
+from agent.line.transports.telnet import TelnetTransport
 
 from .conftest import CREDENTIALS
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.console import Console
 from agent.errors import ParseError
+from agent.line.console import Console
 from drivers.panasonic import PanasonicDriver
 from simulators import PbxState
 from simulators.lines import (

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from agent.console import Console
 from agent.errors import (
     CommandTimeout,
     ConnectFailed,
@@ -21,8 +20,9 @@ from agent.errors import (
     NoCarrier,
     NoDialTone,
 )
-from agent.transcript import Transcript
-from agent.transports.modem import ModemTransport, ResultCode, ResultParser, parse_result
+from agent.line.console import Console
+from agent.line.transcript import Transcript
+from agent.line.transports.modem import ModemTransport, ResultCode, ResultParser, parse_result
 from drivers.panasonic import PanasonicDriver
 from simulators import PbxState
 from simulators.lines import LineConditions, ModemEndpoint, PhoneBook, serve_modem

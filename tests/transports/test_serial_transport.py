@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from agent.console import Console
 from agent.errors import ConnectFailed, LineDropped
+from agent.line.console import Console
 from drivers.panasonic import PanasonicDriver
 from simulators import PbxState
 from simulators.lines import (

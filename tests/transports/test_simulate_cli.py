@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from agent.secrets import Secret
-from agent.transports import transport_for_url
-from agent.transports.base import Credentials
+from agent.line.secrets import Secret
+from agent.line.transports import transport_for_url
+from agent.line.transports.base import Credentials
 
 from .conftest import RFC2217_WARNINGS, Survey, survey
 

@@ -16,9 +16,9 @@ import pytest
 from paramiko.common import AUTH_FAILED, AUTH_SUCCESSFUL, OPEN_SUCCEEDED
 
 from agent.errors import AuthFailed, ConnectFailed, HostKeyRejected
-from agent.secrets import Secret
-from agent.transports import transport_for_url
-from agent.transports.base import Credentials
+from agent.line.secrets import Secret
+from agent.line.transports import transport_for_url
+from agent.line.transports.base import Credentials
 from simulators import PbxState, SshEndpoint, load_or_create_host_key, serve_ssh
 from simulators.panasonic.console import PanasonicSession
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from agent.errors import ConnectFailed, LineDropped
-from agent.transports.telnet import (
+from agent.line.transports.telnet import (
     DO,
     DONT,
     ECHO,

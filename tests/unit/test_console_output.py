@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.console import clean_output
+from agent.line.console import clean_output
 
 
 def test_echo_and_crlf_removed() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from agent.secrets import MASK, REDACTOR, Secret
-from agent.transcript import Transcript
+from agent.line.secrets import MASK, REDACTOR, Secret
+from agent.line.transcript import Transcript
 
 
 def test_secret_never_formats_its_value() -> None:

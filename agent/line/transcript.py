@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agent.secrets import MASK, REDACTOR
+from agent.line.secrets import MASK, REDACTOR
 
 
 @dataclass(slots=True)

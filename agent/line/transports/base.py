@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from types import TracebackType
 
-from agent.secrets import Secret
+from agent.line.secrets import Secret
 
 
 @dataclass(frozen=True, slots=True)

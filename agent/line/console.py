@@ -18,10 +18,10 @@ from typing import Any
 import pexpect
 from pexpect.spawnbase import SpawnBase
 
-from agent.errors import CommandTimeout, LineDropped
-from agent.secrets import REDACTOR, Secret
-from agent.transcript import Transcript
-from agent.transports.base import Transport
+from agent.line.errors import CommandTimeout, LineDropped
+from agent.line.secrets import REDACTOR, Secret
+from agent.line.transcript import Transcript
+from agent.line.transports.base import Transport
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 _SEARCH_WINDOW = 512

@@ -31,7 +31,7 @@ from pathlib import Path
 import serial
 import structlog
 
-from agent.errors import (
+from agent.line.errors import (
     ConnectFailed,
     ConnectionProblem,
     LineBusy,
@@ -40,8 +40,8 @@ from agent.errors import (
     NoCarrier,
     NoDialTone,
 )
-from agent.transports.base import Transport
-from agent.transports.serial import SerialSettings, SerialTransport
+from agent.line.transports.base import Transport
+from agent.line.transports.serial import SerialSettings, SerialTransport
 
 log = structlog.get_logger(__name__)
 

@@ -26,9 +26,9 @@ from pathlib import Path
 import paramiko
 import structlog
 
-from agent.errors import AuthFailed, ConnectFailed, HostKeyRejected, LineDropped
-from agent.secrets import REDACTOR
-from agent.transports.base import Credentials, Transport
+from agent.line.errors import AuthFailed, ConnectFailed, HostKeyRejected, LineDropped
+from agent.line.secrets import REDACTOR
+from agent.line.transports.base import Credentials, Transport
 
 log = structlog.get_logger(__name__)
 

@@ -22,8 +22,8 @@ from typing import Protocol, cast
 
 import serial
 
-from agent.errors import ConnectFailed, InputError, LineDropped
-from agent.transports.base import Transport
+from agent.line.errors import ConnectFailed, InputError, LineDropped
+from agent.line.transports.base import Transport
 
 PARITIES = {"N": serial.PARITY_NONE, "E": serial.PARITY_EVEN, "O": serial.PARITY_ODD,
             "M": serial.PARITY_MARK, "S": serial.PARITY_SPACE}

@@ -17,8 +17,8 @@ import re
 import socket
 import time
 
-from agent.errors import ConnectFailed, LineDropped
-from agent.transports.base import Transport
+from agent.line.errors import ConnectFailed, LineDropped
+from agent.line.transports.base import Transport
 
 IAC, DONT, DO, WONT, WILL, SB, SE = 255, 254, 253, 252, 251, 250, 240
 ECHO, SGA = 1, 3

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, parse_qs, urlsplit
 
-from agent.errors import InputError
-from agent.transports.base import Credentials, Transport
+from agent.line.errors import InputError
+from agent.line.transports.base import Credentials, Transport
 
 __all__ = ["SCHEMES", "Credentials", "Transport", "transport_for_url"]
 
@@ -125,7 +125,7 @@ def _device(parts: SplitResult, opts: _Options) -> str:
 
 def _ssh(parts: SplitResult, opts: _Options, credentials: Credentials,
          known_hosts: Path | None, connect_timeout: float) -> Transport:
-    from agent.transports.ssh import DEFAULT_KEEPALIVE, SSHTransport
+    from agent.line.transports.ssh import DEFAULT_KEEPALIVE, SSHTransport
 
     host, port = _host_port(parts, opts, 22)
     return SSHTransport(
@@ -138,7 +138,7 @@ def _ssh(parts: SplitResult, opts: _Options, credentials: Credentials,
 
 def _telnet(parts: SplitResult, opts: _Options, credentials: Credentials,
             known_hosts: Path | None, connect_timeout: float) -> Transport:
-    from agent.transports.telnet import TelnetTransport
+    from agent.line.transports.telnet import TelnetTransport
 
     host, port = _host_port(parts, opts, 23)
     return TelnetTransport(host=host, port=port, connect_timeout=connect_timeout)
@@ -149,7 +149,7 @@ def _wake(opts: _Options) -> bytes:
 
 
 def _settings(opts: _Options) -> Any:
-    from agent.transports.serial import DEFAULT_BAUD, SerialSettings
+    from agent.line.transports.serial import DEFAULT_BAUD, SerialSettings
 
     return SerialSettings(
         baud=opts.integer("baud", DEFAULT_BAUD, minimum=1),
@@ -161,7 +161,7 @@ def _settings(opts: _Options) -> Any:
 
 def _tcp(parts: SplitResult, opts: _Options, credentials: Credentials,
          known_hosts: Path | None, connect_timeout: float) -> Transport:
-    from agent.transports.serial import SerialTransport
+    from agent.line.transports.serial import SerialTransport
 
     host, port = _host_port(parts, opts, None)
     return SerialTransport(port_url=f"socket://{host}:{port}", display_url=f"tcp://{host}:{port}",
@@ -170,7 +170,7 @@ def _tcp(parts: SplitResult, opts: _Options, credentials: Credentials,
 
 def _rfc2217(parts: SplitResult, opts: _Options, credentials: Credentials,
              known_hosts: Path | None, connect_timeout: float) -> Transport:
-    from agent.transports.serial import SerialTransport
+    from agent.line.transports.serial import SerialTransport
 
     host, port = _host_port(parts, opts, None)
     return SerialTransport(port_url=f"rfc2217://{host}:{port}",
@@ -180,7 +180,7 @@ def _rfc2217(parts: SplitResult, opts: _Options, credentials: Credentials,
 
 def _serial(parts: SplitResult, opts: _Options, credentials: Credentials,
             known_hosts: Path | None, connect_timeout: float) -> Transport:
-    from agent.transports.serial import SerialTransport
+    from agent.line.transports.serial import SerialTransport
 
     device = _device(parts, opts)
     return SerialTransport(port_url=device, display_url=f"serial://{device}",
@@ -190,7 +190,7 @@ def _serial(parts: SplitResult, opts: _Options, credentials: Credentials,
 
 def _modem(parts: SplitResult, opts: _Options, credentials: Credentials,
            known_hosts: Path | None, connect_timeout: float) -> Transport:
-    from agent.transports.modem import DEFAULT_INIT, ModemOptions, ModemTransport
+    from agent.line.transports.modem import DEFAULT_INIT, ModemOptions, ModemTransport
 
     device = _device(parts, opts)
     number = opts.text("number")

@@ -1,0 +1,6 @@
+"""The layer drivers stand on: lines (transports), the console over them, transcripts,
+secrets and the line's typed errors.
+
+Nothing here imports anything else of ``agent/``; ``drivers/`` imports only this package.
+A test (``tests/unit/test_layers.py``) walks the imports and enforces both rules.
+"""
