@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from agent.errors import InputError
+from agent.yamlguard import check_limits
 
 KeyPath = tuple[str | int, ...]
 
@@ -59,6 +60,7 @@ def load(path: Path, error_cls: type[InputError] = InputError) -> YamlSource:
 
 
 def loads(text: str, name: str, error_cls: type[InputError] = InputError) -> YamlSource:
+    check_limits(text, name, error_cls)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         if node is None:
@@ -71,11 +73,22 @@ def loads(text: str, name: str, error_cls: type[InputError] = InputError) -> Yam
             raise error_cls(f"invalid YAML: {problem}", path=name) from None
         raise error_cls(f"invalid YAML: {problem}", path=name, line=mark.line + 1,
                         column=mark.column + 1) from None
+    except yaml.reader.ReaderError as err:
+        line, column = _position(text, err.position)
+        code = err.character if isinstance(err.character, int) else ord(err.character)
+        raise error_cls(f"invalid YAML: {err.reason} (character U+{code:04X})", path=name,
+                        line=line, column=column) from None
     except yaml.YAMLError as err:
-        raise error_cls(f"invalid YAML: {err}", path=name) from None
+        raise error_cls(f"invalid YAML: {err}", path=name, line=1, column=1) from None
     source = YamlSource(path=name, data=data)
     _record(node, (), source)
     return source
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset."""
+    head = text[:offset]
+    return head.count("\n") + 1, offset - (head.rfind("\n") + 1) + 1
 
 
 def _record(node: yaml.Node, path: KeyPath, source: YamlSource) -> None:
@@ -110,10 +123,12 @@ def _locate(source: YamlSource, err: Any) -> tuple[Position, str]:
     path: KeyPath = tuple(err.absolute_path)
     where = ".".join(str(p) for p in path) or "top level"
     if err.validator == "additionalProperties":
-        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+        # keys may be None (``~``) or numbers among text: compare them as text
+        extra = sorted((k for k in err.instance if k not in err.schema.get("properties", {})),
+                       key=str)
         allowed = ", ".join(sorted(err.schema.get("properties", {})))
         key = extra[0] if extra else ""
-        return (source.where((*path, key), key=True),
+        return (source.where((*path, str(key)), key=True),
                 f"unknown key {key!r} in {where} (allowed: {allowed})")
     if err.validator == "required":
         return source.where(path), f"{where}: {err.message}"
