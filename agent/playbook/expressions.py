@@ -16,6 +16,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+import re2
 from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, nodes
 from jinja2 import Template as JinjaTemplate
 from jinja2.environment import TemplateExpression
@@ -30,6 +31,12 @@ from agent.errors import PbxdiagError
 MAX_REPEAT_LEN = 1_000_000
 MAX_EXPONENT = 1_000
 MAX_INT_BITS = 100_000
+#: Bounds checked *before* anything is allocated (issue 13 #5): a width, count or indent
+#: given to a filter or a string method; a ``%``/``format`` field width; the characters of
+#: one expression's source; the ``~`` operands in one expression.
+MAX_SIZE_ARGUMENT = 10_000
+MAX_SOURCE_LEN = 4_096
+MAX_CONCAT_OPERANDS = 16
 
 
 class ExpressionError(PbxdiagError):
@@ -106,12 +113,23 @@ def in_range(value: Any, low: Any, high: Any) -> bool:
     return bool(low <= value <= high)
 
 
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # the reason is in our message, not on stderr
+
+
 @lru_cache(maxsize=256)
-def _regex(pattern: str) -> re.Pattern[str]:
+def _regex(pattern: str) -> Any:
+    """RE2: linear time in the text whatever the pattern, so ``^(a+)+$`` cannot hang a run.
+
+    RE2 has no back-references or look-arounds; a pattern using them is refused with that
+    reason rather than run on a backtracking engine."""
     try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise ExpressionError(f"matches(): bad regular expression {pattern!r}: {exc}") from None
+        return re2.compile(pattern, options=_RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0].decode("utf-8", "replace") if exc.args and \
+            isinstance(exc.args[0], bytes) else str(exc)
+        raise ExpressionError(f"matches(): bad regular expression {pattern!r}: {reason} "
+                              "(RE2 syntax: no back-references or look-arounds)") from None
 
 
 def matches(value: Any, regex: Any) -> bool:
@@ -171,12 +189,38 @@ RESERVED_NAMES: frozenset[str] = frozenset({*HELPERS, *BUILTIN_NAMES})
 class PlaybookEnvironment(ImmutableSandboxedEnvironment):
     """Immutable sandbox, strict undefined, no default globals, bounded ``*`` and ``**``."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
 
     def __init__(self) -> None:
-        super().__init__(undefined=StrictUndefined, autoescape=False, finalize=_no_null)
+        super().__init__(undefined=StrictUndefined, autoescape=False, finalize=_plain_only)
         self.globals.clear()  # range, lipsum, cycler, joiner, namespace, dict: not needed
         self.globals.update(HELPERS)
+        for name in _UNSAFE_FILTERS:
+            self.filters.pop(name, None)
+        self.filters.update({name: _bounded_filter(name, f) for name, f in self.filters.items()})
+
+    def call(__self, __context: Context, __obj: Any,  # noqa: N805 (Jinja's signature)
+             *args: Any, **kwargs: Any) -> Any:
+        """Check a string method's size arguments before it allocates anything."""
+        owner = getattr(__obj, "__self__", None)
+        if isinstance(owner, str):
+            _check_str_method(owner, getattr(__obj, "__name__", ""), args, kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        """``str.format`` is wrapped by Jinja at attribute access: check before it runs."""
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        text: str = value.__self__
+        name: str = value.__name__
+        inner = wrapped
+
+        def bounded(*args: Any, **kwargs: Any) -> str:
+            _check_str_method(text, name, args, kwargs)
+            return inner(*args, **kwargs)
+
+        return bounded
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """Report ``cycler.__init__`` as "cycler is undefined", not as a sandbox refusal."""
@@ -191,15 +235,137 @@ class PlaybookEnvironment(ImmutableSandboxedEnvironment):
         if operator_ == "**":
             _check_exponent(left, right)
             return operator.pow(left, right)
+        if operator_ == "%":
+            if isinstance(left, str):
+                _check_format_widths(left)
+            return operator.mod(left, right)
+        if operator_ == "+":
+            _check_sum(left, right)
+            return operator.add(left, right)
         _check_repeat(left, right)
         return operator.mul(left, right)
 
 
-def _no_null(value: Any) -> Any:
-    """A template printing null would send the word "None" to the PBX: refuse it."""
+#: ``pprint`` prints any object's repr (internals); ``random`` makes a run unrepeatable.
+_UNSAFE_FILTERS = frozenset({"pprint", "random", "xmlattr", "urlize"})
+_PLAIN = (str, int, float, datetime)
+
+
+def _plain_only(value: Any) -> Any:
+    """What a template prints is sent to a PBX: plain values only.
+
+    Null would send the word "None"; a helper, ``self`` or any other object would send its
+    internals (``<function count at 0x…>``)."""
     if value is None:
         raise ExpressionError("a {{ }} in the template is null (None); give it a value")
-    return value
+    if isinstance(value, (Undefined, *_PLAIN)) or _plain_data(value):
+        return value
+    raise ExpressionError(f"a {{{{ }}}} in the template is {kind_of(value)}, not text or a "
+                          "number: only plain values can be sent to the PBX")
+
+
+def _plain_data(value: Any, depth: int = 0) -> bool:
+    if depth > 8:
+        return False
+    if isinstance(value, _PLAIN) or value is None:
+        return True
+    if isinstance(value, Mapping):
+        return all(_plain_data(k, depth + 1) and _plain_data(v, depth + 1)
+                   for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_plain_data(item, depth + 1) for item in value)
+    return False
+
+
+def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    """The same filter, refusing a size argument (width, count, indent) over the bound.
+
+    Jinja passes a context or environment first to some filters: those markers are kept,
+    so the wrapper is transparent to Jinja's calling convention."""
+    # a filter marked pass_context/pass_environment gets that first, then its value
+    first = 2 if hasattr(func, "jinja_pass_arg") else 1
+
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        for value in (*args[first:], *kwargs.values()):
+            _check_size_argument(value, f"filter {name}")
+        value_and_args = args[first - 1:]
+        if name == "replace":
+            _check_replace(value_and_args, kwargs)
+        elif name == "format" and value_and_args and isinstance(value_and_args[0], str):
+            _check_format_widths(value_and_args[0])
+        elif name == "indent" and value_and_args and isinstance(value_and_args[0], str):
+            _check_indent(value_and_args[0], value_and_args[1:], kwargs)
+        return func(*args, **kwargs)
+
+    for marker in ("jinja_pass_arg",):
+        if hasattr(func, marker):
+            setattr(bounded, marker, getattr(func, marker))
+    bounded.__name__ = getattr(func, "__name__", name)
+    bounded.__doc__ = func.__doc__
+    return bounded
+
+
+def _check_size_argument(value: Any, what: str) -> None:
+    if isinstance(value, int) and not isinstance(value, bool) \
+            and abs(value) > MAX_SIZE_ARGUMENT:
+        raise SecurityError(f"{what}: {value} is larger than {MAX_SIZE_ARGUMENT}")
+
+
+def _check_replace(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+    """``replace`` can multiply a text's length: work out the result's size first."""
+    strings = [a for a in args if isinstance(a, str)]
+    if len(strings) < 3:
+        return
+    text, old, new = strings[:3]
+    _check_replaced_length(text, old, new)
+
+
+def _check_replaced_length(text: str, old: str, new: str) -> None:
+    hits = text.count(old) if old else len(text) + 1
+    if len(text) + hits * (len(new) - len(old)) > MAX_REPEAT_LEN:
+        raise SecurityError(f"replace would make more than {MAX_REPEAT_LEN} characters")
+
+
+def _check_indent(text: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+    width = kwargs.get("width", args[0] if args else 4)
+    size = len(width) if isinstance(width, str) else width if isinstance(width, int) else 0
+    if (text.count("\n") + 1) * size + len(text) > MAX_REPEAT_LEN:
+        raise SecurityError(f"indent would make more than {MAX_REPEAT_LEN} characters")
+
+
+#: A ``%`` conversion's or a ``{}`` field's width and precision: ``%100000000d``.
+_PERCENT_WIDTH = re.compile(r"%[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+_BRACE_NUMBER = re.compile(r"\{[^{}]*?(\d+)[^{}]*\}")
+
+
+def _check_format_widths(spec: str) -> None:
+    for match in _PERCENT_WIDTH.finditer(spec):
+        for group in match.groups():
+            if group == "*" or (group and int(group) > MAX_SIZE_ARGUMENT):
+                raise SecurityError(f"format width {group} is larger than {MAX_SIZE_ARGUMENT}")
+
+
+def _check_str_method(text: str, name: str, args: tuple[Any, ...],
+                      kwargs: Mapping[str, Any]) -> None:
+    for value in (*args, *kwargs.values()):
+        _check_size_argument(value, f"str.{name}")
+    if name == "replace" and len(args) >= 2 and all(isinstance(a, str) for a in args[:2]):
+        _check_replaced_length(text, args[0], args[1])
+    elif name in ("format", "format_map"):
+        for match in _BRACE_NUMBER.finditer(text):
+            if int(match.group(1)) > MAX_SIZE_ARGUMENT:
+                raise SecurityError(f"format width {match.group(1)} is larger than "
+                                    f"{MAX_SIZE_ARGUMENT}")
+    elif name == "join" and args and isinstance(args[0], (list, tuple)):
+        size = sum(len(x) for x in args[0] if isinstance(x, str)) + len(text) * len(args[0])
+        if size > MAX_REPEAT_LEN:
+            raise SecurityError(f"join would make more than {MAX_REPEAT_LEN} characters")
+
+
+def _check_sum(left: Any, right: Any) -> None:
+    if isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)) \
+            and len(left) + len(right) > MAX_REPEAT_LEN:
+        raise SecurityError(f"result would exceed {MAX_REPEAT_LEN} items")
 
 
 def _check_exponent(base: Any, exponent: Any) -> None:
@@ -251,7 +417,23 @@ class Expression:
 
 def _strict(value: Any) -> Any:
     _require_defined(value)
+    if isinstance(value, (str, list, tuple)) and len(value) > MAX_REPEAT_LEN:
+        raise ExpressionError(f"the value has {len(value)} items (at most {MAX_REPEAT_LEN})")
     return value
+
+
+def _check_source(source: str) -> None:
+    """Refused at load time: a huge expression, or one chaining ``~`` to multiply a text."""
+    if len(source) > MAX_SOURCE_LEN:
+        raise ExpressionSyntaxError(f"the expression is {len(source)} characters long "
+                                    f"(at most {MAX_SOURCE_LEN})")
+
+
+def _check_concat(tree: nodes.Node) -> None:
+    operands = sum(len(node.nodes) for node in tree.find_all(nodes.Concat))
+    if operands > MAX_CONCAT_OPERANDS:
+        raise TemplateSyntaxError(f"too many ~ joins in one expression ({operands}; at most "
+                                  f"{MAX_CONCAT_OPERANDS}): split it into vars", 1)
 
 
 def _guarded(call: Callable[[], Any]) -> Any:
@@ -277,8 +459,10 @@ def _describe_exception(exc: Exception) -> str:
 
 def compile_expression(source: str) -> Expression:
     """Compile once at load time so syntax errors surface before the line is dialled."""
+    _check_source(source)
     try:
         compiled = _ENV.compile_expression(source, undefined_to_none=False)
+        _check_concat(_ENV.parse(f"{{{{ {source} }}}}"))
     except TemplateSyntaxError as exc:
         raise ExpressionSyntaxError(_syntax_message(source, exc), exc.lineno or 1) from None
     return Expression(source, compiled)
@@ -319,9 +503,11 @@ class Template:
 
 def compile_template(source: str) -> Template:
     """Compile a text template once, at load time; statements are a syntax error here."""
+    _check_source(source)
     try:
         tree = _ENV.parse(source)
         _only_output(tree)
+        _check_concat(tree)
         compiled = _ENV.from_string(tree)
     except TemplateSyntaxError as exc:
         message = (exc.message or "syntax error").replace("end of template", "end of text")
