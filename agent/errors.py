@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from agent.line.errors import (
     EXIT_BAD_INPUT,
+    EXIT_BROKEN_PIPE,
     EXIT_CHECKS_FAILED,
+    EXIT_HALF_PROGRAMMED,
     EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_UNREACHABLE,
     AuthFailed,
@@ -36,8 +39,11 @@ from agent.line.errors import (
 
 __all__ = [
     "EXIT_BAD_INPUT",
+    "EXIT_BROKEN_PIPE",
     "EXIT_CHECKS_FAILED",
+    "EXIT_HALF_PROGRAMMED",
     "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_UNREACHABLE",
     "AuthFailed",

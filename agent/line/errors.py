@@ -11,7 +11,14 @@ EXIT_OK = 0
 EXIT_CHECKS_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_UNREACHABLE = 3
-EXIT_INTERNAL = 4
+#: A programming change failed, or may have left the PBX half-programmed: an engineer acts.
+EXIT_HALF_PROGRAMMED = 4
+#: A bug of ours (sysexits' EX_SOFTWARE): the CLI's last guard, with a crash report.
+EXIT_INTERNAL = 70
+#: Ctrl-C, as a shell reports SIGINT.
+EXIT_INTERRUPTED = 130
+#: Our output pipe was closed early (``| head``), as a shell reports SIGPIPE.
+EXIT_BROKEN_PIPE = 141
 
 
 class PbxdiagError(Exception):
