@@ -40,6 +40,9 @@ _ECHO_NOISE_SLACK = 1  # stray characters tolerated inside an echoed command
 #: a noisy prompt costs this much, instead of the whole command deadline.
 NOISY_PROMPT_QUIET = 0.5
 _NOISY_PROMPT_MAX = 200  # a longer last line is output, not a prompt
+#: Pages one command may show: the longest real listing (every extension of a KX-NS1000)
+#: is well under 100 pages; a console that pages for ever is broken, not slow.
+MAX_PAGER_ANSWERS = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,40 +147,56 @@ class Console(SpawnBase):  # type: ignore[misc]  # pexpect ships no type hints
         return str(self.before)
 
     def command(self, text: str, timeout: float | None = None) -> str:
-        """Run one command; return its output without echo, pager prompts or the prompt."""
-        deadline = time.monotonic() + (self.default_timeout if timeout is None else timeout)
+        """Run one command; return its output without echo, pager prompts or the prompt.
+
+        The deadline is hard: no stream of data (an endless pager, a chatty line) extends
+        it, and a command that pages more than ``MAX_PAGER_ANSWERS`` times is stopped."""
+        budget = self.default_timeout if timeout is None else timeout
+        started = time.monotonic()
+        deadline = started + budget
+        what = f"the reply to {text!r}"
         self.sendline(text)
         patterns: list[Any] = [self._prompt] if self._pager is None else [self._prompt,
                                                                            self._pager]
         pieces: list[str] = []
+        pages = 0
         while True:
-            index = self._await_reply(patterns, deadline, what=f"the reply to {text!r}")
+            index = self._await_reply(patterns, started, deadline, what=what)
             pieces.append(str(self.before))
             if index == 0:
                 break
+            pages += 1
+            if pages > MAX_PAGER_ANSWERS:
+                raise CommandTimeout(f"{what} kept paging: more than {MAX_PAGER_ANSWERS} "
+                                     f"pages in {time.monotonic() - started:.1f}s")
             self.send(self.dialect.pager_answer)
         return clean_output("".join(pieces), echo=text,
                             pbx_line_ending=self.dialect.pbx_line_ending.decode("ascii"))
 
-    def _await_reply(self, patterns: list[Any], deadline: float, what: str) -> int:
+    def _await_reply(self, patterns: list[Any], started: float, deadline: float,
+                     what: str) -> int:
         """``wait_for`` up to ``deadline``; but once the line has been quiet a moment, a
         prompt with one stray (noise) character inside it is taken for the prompt."""
-        total = max(deadline - time.monotonic(), 0.0)
         while True:
-            remaining = max(deadline - time.monotonic(), 0.0)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self._timed_out(what, started, deadline)
             quiet = min(remaining, NOISY_PROMPT_QUIET)
             try:
                 index: int = self.expect(patterns, timeout=quiet)
             except pexpect.TIMEOUT:
                 if self._take_noisy_prompt():
                     return 0
-                if remaining <= quiet:
-                    raise CommandTimeout(f"no answer from {what} within {total:g}s; "
-                                         f"last output: {self._tail()!r}") from None
                 continue
             except pexpect.EOF:
                 raise LineDropped(f"line closed while waiting for {what}") from None
             return index
+
+    def _timed_out(self, what: str, started: float, deadline: float) -> CommandTimeout:
+        """The message says the deadline and the real time waited, never "within 0s"."""
+        elapsed = time.monotonic() - started
+        return CommandTimeout(f"no answer from {what} within {deadline - started:g}s "
+                              f"(waited {elapsed:.1f}s); last output: {self._tail()!r}")
 
     def _take_noisy_prompt(self) -> bool:
         """If the last line is the prompt plus one inserted character, consume it."""

@@ -225,3 +225,50 @@ def test_secret_timeout_message_is_scrubbed_whole(tmp_path: Path) -> None:
     with pytest.raises(CommandTimeout) as caught:
         console.wait_for([r"never"], timeout=0.2)
     assert "Middle-77" not in str(caught.value) and "Cut-In" not in str(caught.value)
+
+
+class EndlessPager(Transport):
+    """A broken console that answers every key with another page, data always buffered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pages = 0
+
+    @property
+    def display_url(self) -> str:
+        return "pager://"
+
+    def open(self) -> None:
+        pass
+
+    def _read(self, max_bytes: int, timeout: float) -> bytes:
+        self.pages += 1
+        return b"line of output\r\n--More--"
+
+    def _write(self, data: bytes) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_an_endless_pager_is_stopped_by_the_page_cap() -> None:
+    from agent.line.console import MAX_PAGER_ANSWERS
+
+    line = EndlessPager()
+    dialect = ConsoleDialect(prompt=r"> ", pager=r"--More--")
+    with pytest.raises(CommandTimeout, match=f"more than {MAX_PAGER_ANSWERS} pages"):
+        Console(line, dialect, timeout=60).command("LIST")
+    assert line.pages <= MAX_PAGER_ANSWERS + 2
+
+
+def test_a_stream_of_data_cannot_extend_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the page cap out of the way, the hard deadline still ends the command, and
+    the message says how long it really waited (once: "within 0s")."""
+    import agent.line.console as console_module
+
+    monkeypatch.setattr(console_module, "MAX_PAGER_ANSWERS", 10**9)
+    dialect = ConsoleDialect(prompt=r"> ", pager=r"--More--")
+    with pytest.raises(CommandTimeout) as caught:  # it used to run for ever
+        Console(EndlessPager(), dialect, timeout=0.3).command("LIST")
+    assert "within 0.3s (waited 0." in str(caught.value)
