@@ -121,7 +121,7 @@ class Console(SpawnBase):  # type: ignore[misc]  # pexpect ships no type hints
         REDACTOR.add(secret.reveal())
         payload = secret.reveal().encode(self.dialect.encoding) + self.dialect.line_ending
         self.transport.write(payload)
-        self.transcript.sent_secret(self.dialect.line_ending)
+        self.transcript.sent_secret(self.dialect.line_ending, secret.reveal())
 
     def isalive(self) -> bool:
         return True

@@ -12,6 +12,14 @@ import re
 import threading
 
 MASK = "********"
+#: Shorter secrets are refused where they enter: masking every "x" in every transcript
+#: would garble the evidence (``e********tensions``) and a secret that short protects
+#: nothing. Panasonic's own system passwords are 4-10 characters.
+MIN_SECRET_LEN = 4
+
+
+class SecretTooShort(ValueError):
+    """A credential shorter than ``MIN_SECRET_LEN``: bad input where it was configured."""
 
 
 class Redactor:
@@ -55,6 +63,9 @@ class Secret:
     __slots__ = ("_value",)
 
     def __init__(self, value: str) -> None:
+        if 0 < len(value) < MIN_SECRET_LEN:
+            raise SecretTooShort(f"a secret must be at least {MIN_SECRET_LEN} characters long "
+                                 f"(this one has {len(value)})")
         self._value = value
         REDACTOR.add(value)
 

@@ -3,12 +3,19 @@
 It is the evidence attached to tickets and the material for replay. Redaction happens on
 the whole inbound stream at save time, so a secret echoed back in pieces across several
 reads is still masked; outbound secrets are never recorded in clear in the first place.
+
+One masking rule (docs/reliability.md): everywhere, whole occurrences of a known secret
+are masked; inside the *echo window* — what the PBX sends between our ``send_secret`` and
+our next send (which only follows its next prompt) — the secret is masked loosely too,
+its characters in order with up to ``ECHO_NOISE_GAP`` other bytes between them, because
+a PBX that echoes a password over a noisy line echoes it with noise inside.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -16,6 +23,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agent.line.secrets import MASK, REDACTOR
+
+#: Stray bytes tolerated between two characters of an echoed secret.
+ECHO_NOISE_GAP = 3
+
+
+@dataclass(slots=True)
+class _EchoWindow:
+    start: int  # offset in the inbound stream
+    end: int | None  # None while still open
+    pattern: re.Pattern[str]
 
 
 @dataclass(slots=True)
@@ -30,16 +47,30 @@ class Transcript:
         self.started = datetime.now(UTC)
         self._t0 = time.monotonic()
         self._chunks: list[_Chunk] = []
+        self._inbound = 0
+        self._windows: list[_EchoWindow] = []
 
     def received(self, data: bytes) -> None:
         self._chunks.append(_Chunk(time.monotonic() - self._t0, "in", data))
+        self._inbound += len(data)
 
     def sent(self, data: bytes) -> None:
+        self._close_echo_window()
         self._chunks.append(_Chunk(time.monotonic() - self._t0, "out", data))
 
-    def sent_secret(self, line_ending: bytes) -> None:
+    def sent_secret(self, line_ending: bytes, value: str = "") -> None:
+        """Record a mask for what was sent, and open the echo window for ``value``."""
+        self._close_echo_window()
         self._chunks.append(_Chunk(time.monotonic() - self._t0, "out",
                                    MASK.encode() + line_ending))
+        if value:
+            gap = f".{{0,{ECHO_NOISE_GAP}}}"
+            loose = gap.join(re.escape(ch) for ch in value)
+            self._windows.append(_EchoWindow(self._inbound, None, re.compile(loose, re.S)))
+
+    def _close_echo_window(self) -> None:
+        if self._windows and self._windows[-1].end is None:
+            self._windows[-1].end = self._inbound
 
     def redacted_chunks(self) -> list[_Chunk]:
         """Chunks with every known secret masked, even when split across chunks."""
@@ -61,6 +92,11 @@ class Transcript:
             while index >= 0:
                 stream[index:index + len(secret)] = b"*" * len(secret)
                 index = text.find(secret, index + len(secret))
+        if direction == "in":
+            for window in self._windows:
+                end = len(text) if window.end is None else window.end
+                for match in window.pattern.finditer(text, window.start, end):
+                    stream[match.start():match.end()] = b"*" * (match.end() - match.start())
         return bytes(stream)
 
     def text(self) -> str:

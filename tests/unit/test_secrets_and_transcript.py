@@ -34,3 +34,39 @@ def test_transcript_masks_secret_echoed_across_chunks(tmp_path: Path) -> None:
     assert lines[0]["transcript"] == 1
     assert lines[1] == {"t": lines[1]["t"], "dir": "out", "data": MASK + "\r"}
     assert "KX-TDE200> " in "".join(line.get("data", "") for line in lines[2:])
+
+
+def test_a_noisy_echo_is_masked_inside_the_echo_window(tmp_path: Path) -> None:
+    """Issue 13 #7: the PBX echoed the password with line noise inside it."""
+    secret = Secret("Kx9-noisy-pass")
+    transcript = Transcript()
+    transcript.sent_secret(b"\r", secret.reveal())
+    transcript.received(b"Kx9-no\x8aisy-p")
+    transcript.received(b"a\x13ss\r\nKX-TDE200> ")
+    transcript.sent(b"LIST\r")  # our next send closes the window
+    # the whole echo, the two noise bytes inside it included, is masked; the prompt is kept
+    assert transcript.text() == "*" * 16 + "\nKX-TDE200> "
+
+
+def test_outside_the_echo_window_only_exact_secrets_are_masked() -> None:
+    secret = Secret("abcd-efgh")
+    transcript = Transcript()
+    transcript.sent_secret(b"\r", secret.reveal())
+    transcript.received(b"\r\n> ")
+    transcript.sent(b"SHOW\r")
+    # the same characters spread through ordinary output after the window: kept as sent
+    transcript.received(b"a.b.c.d-e.f.g.h and abcd-efgh\r\n> ")
+    text = transcript.text()
+    assert "a.b.c.d-e.f.g.h" in text
+    assert "abcd-efgh" not in text
+
+
+def test_a_secret_shorter_than_four_characters_is_refused() -> None:
+    import pytest
+
+    from agent.line.secrets import MIN_SECRET_LEN, SecretTooShort
+
+    with pytest.raises(SecretTooShort, match=f"at least {MIN_SECRET_LEN} characters"):
+        Secret("x")
+    assert REDACTOR.scrub("extensions") == "extensions"  # "x" never became a mask
+    assert not Secret("")  # no password at all is still allowed
