@@ -19,7 +19,14 @@ from urllib.parse import urlsplit
 
 import structlog
 
-from agent.errors import EXIT_CHECKS_FAILED, EXIT_INTERNAL, EXIT_OK, EXIT_UNREACHABLE
+from agent.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_CHECKS_FAILED,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+    InputError,
+)
 from agent.inventory import Site
 from agent.playbook import Playbook, RunOptions
 from agent.result import RunResult, RunStatus
@@ -43,6 +50,21 @@ class JobOutcome:
     files: RunFiles | None
     filing: Filing | None
     error: str | None = None  # an unexpected failure of pbxdiag itself, never of the PBX
+    #: The site's own configuration is bad input (docs/reliability.md): not dialled.
+    refused: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """This site's exit code, as ``pbxdiag run`` would give it."""
+        if self.error:
+            return EXIT_INTERNAL
+        if self.refused:
+            return EXIT_BAD_INPUT
+        if self.result is None:
+            return EXIT_INTERNAL
+        if self.result.status in (RunStatus.UNREACHABLE, RunStatus.ERROR):
+            return EXIT_UNREACHABLE
+        return EXIT_CHECKS_FAILED if self.result.status is RunStatus.FAILED else EXIT_OK
 
 
 class LineLocks:
@@ -95,6 +117,11 @@ def _run_job(job: Job, locks: LineLocks, register: Register, *, output_dir: Path
              extra_vars: dict[str, object] | None,
              options: RunOptions | None) -> JobOutcome:
     try:
+        job.site.check()
+    except InputError as err:
+        log.warning("site refused: bad configuration", site=job.site.id, error=err.located())
+        return JobOutcome(job, None, None, None, refused=err.located())
+    try:
         with locks.holding(job.site):
             result, files = run_site(job.site, job.playbook, output_dir=output_dir,
                                      extra_vars=extra_vars, options=options)
@@ -105,11 +132,12 @@ def _run_job(job: Job, locks: LineLocks, register: Register, *, output_dir: Path
     return JobOutcome(job, result, files, filing)
 
 
+#: Worst first: a bug of ours, a site refused for its own bad configuration, a site not
+#: reached, a fault diagnosed, all passed.
+_SEVERITY = (EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_UNREACHABLE, EXIT_CHECKS_FAILED, EXIT_OK)
+
+
 def fleet_exit_code(outcomes: list[JobOutcome]) -> int:
-    """The worst of the jobs: internal error, unreachable, checks failed, all passed."""
-    if any(o.error for o in outcomes):
-        return EXIT_INTERNAL
-    statuses = {o.result.status for o in outcomes if o.result is not None}
-    if statuses & {RunStatus.UNREACHABLE, RunStatus.ERROR}:
-        return EXIT_UNREACHABLE
-    return EXIT_CHECKS_FAILED if RunStatus.FAILED in statuses else EXIT_OK
+    """The worst site's exit code (each site's own is on its line of the report)."""
+    codes = {o.exit_code for o in outcomes}
+    return next((code for code in _SEVERITY if code in codes), EXIT_OK)

@@ -7,13 +7,14 @@ file (mode 0600) that holds it, and the value becomes a ``Secret`` the moment it
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from agent import yamlsource
-from agent.errors import InventoryError
-from agent.line.secrets import Secret
+from agent.errors import InputError, InventoryError
+from agent.line.secrets import Secret, SecretTooShort
 from agent.line.transports.base import Credentials
 
 _NAME = {"type": "string", "minLength": 1}
@@ -152,19 +153,33 @@ class CredentialRef:
         return Credentials(self.username, self._password())
 
     def _password(self) -> Secret | None:
-        if self.password_env is not None:
-            value = os.environ.get(self.password_env)
-            if value is None:
-                raise InventoryError(
-                    f"environment variable {self.password_env} (the site's password) is not set")
-            return Secret(value)
-        if self.password_file is not None:
-            try:
-                return Secret(self.password_file.read_text(encoding="utf-8").rstrip("\r\n"))
-            except OSError as err:
-                raise InventoryError(f"cannot read password file: {err.strerror}",
-                                     path=str(self.password_file)) from None
+        try:
+            if self.password_env is not None:
+                value = os.environ.get(self.password_env)
+                if value is None:
+                    raise InventoryError(f"environment variable {self.password_env} (the "
+                                         "site's password) is not set")
+                return Secret(value)
+            if self.password_file is not None:
+                return Secret(_read_private(self.password_file))
+        except SecretTooShort as err:
+            raise InventoryError(f"the site's password is too short: {err}") from None
         return None
+
+
+def _read_private(path: Path) -> str:
+    """A password file must be the user's own and unreadable by others (0600 or 0400):
+    one readable by the group or the world is refused, not read."""
+    try:
+        info = path.stat()
+        if info.st_mode & 0o077:
+            raise InventoryError(f"password file {path} is readable by others (mode "
+                                 f"{info.st_mode & 0o777:04o}): chmod 600 it")
+        if hasattr(os, "getuid") and info.st_uid != os.getuid():
+            raise InventoryError(f"password file {path} belongs to another user")
+        return path.read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as err:
+        raise InventoryError(f"cannot read password file {path}: {err.strerror}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,10 +195,19 @@ class Site:
     credentials: CredentialRef = field(default_factory=CredentialRef)
     known_hosts: Path | None = None
     timeout: float = 15.0
+    #: What is wrong with this site's own configuration (a path URL, its credentials, its
+    #: id), found at load time without dialling. Such a site is refused — exit 2, nothing
+    #: dialled, nothing filed — while the inventory's other sites still run.
+    problems: tuple[InventoryError, ...] = ()
 
     @property
     def title(self) -> str:
         return f"{self.customer}, {self.name}" if self.name else self.customer
+
+    def check(self) -> None:
+        """Raise this site's first configuration problem (bad input), if it has one."""
+        if self.problems:
+            raise self.problems[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +266,7 @@ def _site(source: yamlsource.YamlSource, site_id: str, raw: dict[str, Any],
     if "password_env" in creds and "password_file" in creds:
         raise source.error(InventoryError, "give password_env or password_file, not both",
                            ("sites", site_id, "credentials"))
-    return Site(
+    site = Site(
         id=site_id,
         customer=raw["customer"],
         name=raw.get("name", ""),
@@ -259,6 +283,42 @@ def _site(source: yamlsource.YamlSource, site_id: str, raw: dict[str, Any],
         known_hosts=_relative(base, raw.get("known_hosts")),
         timeout=float(raw.get("timeout", 15.0)),
     )
+    return _with_problems(site, source)
+
+
+#: Site ids name folders and files (results, locks): letters, digits, ``. _ -`` only, so an
+#: id like ``x/../../escaped`` can never write outside the output folder.
+SITE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+
+
+def _with_problems(site: Site, source: yamlsource.YamlSource) -> Site:
+    """Every check of a site that needs no PBX: id, each path URL, the credentials."""
+    from dataclasses import replace
+
+    from agent.line.transports import transport_for_url
+
+    problems: list[InputError] = []
+    at = ("sites", site.id)
+    if not SITE_ID.match(site.id):
+        problems.append(source.error(
+            InventoryError, f"site id {site.id!r} may use only letters, digits, '.', '_' and "
+            "'-' (it names folders and files)", at, key=True))
+    for index, url in enumerate(site.paths):
+        try:
+            transport_for_url(url, credentials=Credentials(None, None),
+                              known_hosts=site.known_hosts, connect_timeout=site.timeout)
+        except InputError as err:
+            problems.append(source.error(InventoryError, f"site {site.id!r}: {err.message}",
+                                         (*at, "paths", index)))
+    try:
+        site.credentials.resolve()
+    except InventoryError as err:
+        key = "password_env" if site.credentials.password_env else "password_file"
+        problems.append(source.error(InventoryError, f"site {site.id!r}: {err.message}",
+                                     (*at, "credentials", key)))
+    located = tuple(InventoryError(p.message, path=p.path, line=p.line, column=p.column)
+                    for p in problems)
+    return replace(site, problems=located) if located else site
 
 
 def _relative(base: Path, value: str | None) -> Path | None:

@@ -89,11 +89,14 @@ def run_and_report(request: FleetRequest) -> int:
 def _line(outcome: JobOutcome, *, as_json: bool) -> str:
     result, filing = outcome.result, outcome.filing
     ticket = filing.outcome.ticket.ref if filing and filing.outcome else None
-    status = result.status.value if result else "internal-error"
+    status = result.status.value if result else "refused" if outcome.refused \
+        else "internal-error"
+    problem = outcome.error or outcome.refused or (result.error if result else None)
     if as_json:
         return json.dumps({"site": outcome.job.site.id, "status": status, "ticket": ticket,
+                           "exit": outcome.exit_code,
                            "result": str(outcome.files.result) if outcome.files else None,
-                           "error": outcome.error or (result.error if result else None)})
+                           "error": problem})
     detail = f" ticket {ticket}" if ticket else ""
-    problem = outcome.error or (result.error if result else "") or ""
-    return f"{outcome.job.site.id:<24} {status:<12}{detail} {problem}".rstrip()
+    return (f"{outcome.job.site.id:<24} {status:<12} exit {outcome.exit_code}{detail} "
+            f"{problem or ''}").rstrip()

@@ -65,6 +65,7 @@ def _run(args: argparse.Namespace) -> int:
     playbook = load_playbook(args.playbook)
     inventory = load_inventory(args.inventory)
     site = inventory.site(args.site)
+    site.check()  # a bad path URL or credential: bad input, before anything is dialled
     notifications = settings_from_inventory(inventory) if inventory.notifications else None
     options = run_options(args)
     check_options(playbook, options)  # a typo in a tag or answer key: before any dialling
