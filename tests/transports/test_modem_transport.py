@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from agent.errors import (
-    CommandTimeout,
     ConnectFailed,
     LineBusy,
     LineDropped,
@@ -44,6 +43,10 @@ def test_result_codes_in_both_forms() -> None:
     assert parse_result("050") is None  # an S-register value, not a result
     assert parse_result("ATDT599") is None  # the command's echo
     assert parse_result("Login:") is None
+    # a modem's ERROR with its reason is still ERROR, its words kept (issue 14 #7)
+    assert parse_result("ERROR: invalid command") == ResultCode("ERROR",
+                                                                raw="ERROR: invalid command")
+    assert parse_result("ERRORS 3") is None
 
 
 def test_parser_finds_results_across_split_reads() -> None:
@@ -218,16 +221,27 @@ def test_numeric_results_and_dcd_from_the_status_file(modem: ModemEndpoint) -> N
     assert modem.modem.wait_on_hook(5)
 
 
-def test_without_dcd_a_silent_drop_is_only_a_timeout(modem: ModemEndpoint) -> None:
+def test_without_dcd_numeric_no_carrier_is_still_line_dropped(modem: ModemEndpoint) -> None:
+    """Issue 14 #6: in V0 the modem's only word is ``3<CR>``; it used to be a timeout."""
     url = modem_url(modem, init=NUMERIC_INIT, command_timeout=0.5).replace(
         f"carrier_file={modem.modem.status_path}&", "")
     with line_for(url) as line:
         console = Console(line, PanasonicDriver.dialect, timeout=10)
         console.wait_for([r"Login: \Z"])
         modem.modem.drop_carrier()
-        with pytest.raises(CommandTimeout):
-            console.wait_for([r"never"], timeout=0.5)
+        with pytest.raises(LineDropped, match=r"NO CARRIER \(result code 3\)"):
+            console.wait_for([r"never"], timeout=10)
     assert modem.modem.wait_on_hook(5)
+
+
+def test_a_pbx_line_that_ends_in_3_is_not_a_numeric_no_carrier() -> None:
+    """Only ``3<CR>`` ending the stream (then silence) is the modem's word."""
+    from agent.line.transports.modem import _NUMERIC_NO_CARRIER
+
+    assert _NUMERIC_NO_CARRIER.search(b"Login: 3\r") is not None
+    assert _NUMERIC_NO_CARRIER.search(b"\r\ntotal 3\r\n> ") is None
+    assert _NUMERIC_NO_CARRIER.search(b"3\rnext line") is None  # more output followed
+    assert _NUMERIC_NO_CARRIER.search(b"trunks 13\r") is None
 
 
 def test_a_modem_that_ignores_plus_plus_plus_is_hung_up_by_closing_the_port(
@@ -267,3 +281,14 @@ def test_the_survey_over_a_modem_leaves_it_on_hook(pbx: PbxState, modem: ModemEn
     with line_for(modem_url(modem)) as line:
         assert survey(line).model == pbx.system.model
     assert modem.modem.wait_on_hook(5)
+
+
+def test_with_numeric_codes_the_pbx_hang_up_ends_the_call_without_an_escape(
+        pbx: PbxState, modem: ModemEndpoint) -> None:
+    """Issue 14 #6: after the PBX's BYE a V0 modem says only ``3<CR>``; it used to cost
+    the whole guard time, a ``+++`` and a command timeout. Now it is heard as the end."""
+    with line_for(modem_url(modem, init=NUMERIC_INIT)) as line:
+        assert survey(line).model == pbx.system.model
+    assert modem.modem.wait_on_hook(5)
+    kinds = modem.modem.event_kinds()
+    assert "escape" not in kinds[kinds.index("connect"):], kinds

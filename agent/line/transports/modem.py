@@ -47,6 +47,12 @@ log = structlog.get_logger(__name__)
 
 DEFAULT_INIT = ("ATZ", "ATE0V1Q0X4")
 NO_CARRIER_MARK = b"\r\nNO CARRIER\r\n"
+#: ``NO CARRIER`` with numeric result codes (``ATV0``, common on modem banks) is only
+#: ``3<CR>`` — then nothing, since the call is gone. A PBX's own text can end "…3<CR>"
+#: too (LF to follow, or more output), so it counts only when the line then stays silent
+#: for ``NUMERIC_NO_CARRIER_SILENCE`` seconds.
+_NUMERIC_NO_CARRIER = re.compile(rb"(?<![0-9])3\r\Z")
+NUMERIC_NO_CARRIER_SILENCE = 0.3
 
 #: Result words (``V1``) and their numeric forms (``V0``).
 WORDS = {"OK": 0, "CONNECT": 1, "RING": 2, "NO CARRIER": 3, "ERROR": 4, "NO DIALTONE": 6,
@@ -59,6 +65,8 @@ CONNECT_SPEEDS = {5: 1200, 9: 600, 10: 2400, 11: 4800, 12: 9600, 13: 7200, 14: 1
                   15: 14400, 16: 19200, 17: 38400, 18: 57600, 19: 115200}
 _NUMERIC_LINE = re.compile(r"0|[1-9][0-9]?")
 _CONNECT_LINE = re.compile(r"CONNECT(?:\s+(\d+))?\b.*")
+#: ``ERROR`` alone, or with the modem's reason (``ERROR: invalid command``, ``ERROR 3``).
+_ERROR_LINE = re.compile(r"ERROR\b.*")
 
 FAILURES: dict[str, type[ConnectFailed]] = {
     "BUSY": LineBusy, "NO ANSWER": NoAnswer, "NO DIALTONE": NoDialTone,
@@ -84,12 +92,18 @@ def parse_result(line: str) -> ResultCode | None:
         if code >= 5:
             return ResultCode("CONNECT", CONNECT_SPEEDS.get(code), raw=text)
         return None
+    return _verbose_result(text)
+
+
+def _verbose_result(text: str) -> ResultCode | None:
     upper = text.upper()
     connect = _CONNECT_LINE.fullmatch(upper)
     if connect:
         return ResultCode("CONNECT", int(connect[1]) if connect[1] else None, raw=text)
     if upper in WORDS:
         return ResultCode("NO DIALTONE" if upper == "NO DIAL TONE" else upper, raw=text)
+    if _ERROR_LINE.fullmatch(upper):
+        return ResultCode("ERROR", raw=text)
     return None
 
 
@@ -172,6 +186,8 @@ class ModemTransport(Transport):
         self._skip_lf = False
         self._tail = b""
         self._dropped: str | None = None
+        self._numeric = False  # the modem answers with numeric result codes (V0)
+        self._suspect_since: float | None = None  # when a "3<CR>" ended the stream
         self._watch_dcd = False
         self.connect_speed: int | None = None
         self.attempts = 0
@@ -218,7 +234,8 @@ class ModemTransport(Transport):
                 raise ConnectFailed(f"no answer from the modem on {self.device} to {command!r}"
                                     " (is it powered and connected?)")
             if result.word != "OK":
-                raise ConnectFailed(f"the modem on {self.device} answered {result.word} "
+                said = result.raw if result.raw and result.raw != result.word else result.word
+                raise ConnectFailed(f"the modem on {self.device} answered {said} "
                                     f"to {command!r}")
 
     def _dial(self) -> None:
@@ -241,8 +258,10 @@ class ModemTransport(Transport):
         self.connect_speed = result.speed
         self._pending = self._parser.rest()
         self._skip_lf = True  # the LF of "CONNECT 9600\r\n" may still be on its way
-        self._tail = b""
+        self._tail = b"\r"  # the call's output starts on a fresh line
         self._dropped = None
+        self._numeric = result.raw.isdigit()
+        self._suspect_since = None
         self._watch_dcd = self._dcd_usable()
         log.info("modem connected", url=self.display_url, speed=result.speed)
 
@@ -286,9 +305,10 @@ class ModemTransport(Transport):
             data, self._pending = self._pending[:max_bytes], self._pending[max_bytes:]
             return self._scan(data)
         deadline = time.monotonic() + timeout
-        watching = self._watch_dcd or self.options.carrier_file is not None
         while True:
             remaining = max(0.0, deadline - time.monotonic())
+            watching = self._watch_dcd or self.options.carrier_file is not None \
+                or self._suspect_since is not None
             wait = min(remaining, self.options.carrier_poll) if watching else remaining
             data = self._serial.read(max_bytes, wait)
             if data:
@@ -314,10 +334,16 @@ class ModemTransport(Transport):
                 return before  # delivered first; the next read raises
             raise LineDropped(f"carrier lost on {self.display_url}: {self._dropped}")
         self._tail = window[-(len(NO_CARRIER_MARK) - 1):]
+        if self._numeric:  # new data: a "3<CR>" only counts if it ends the stream
+            suspect = data and _NUMERIC_NO_CARRIER.search(window) is not None
+            self._suspect_since = time.monotonic() if suspect else None
         return data
 
     def _check_carrier(self) -> None:
-        if self.options.carrier_file is not None and not _file_dcd(self.options.carrier_file):
+        if self._suspect_since is not None \
+                and time.monotonic() - self._suspect_since >= NUMERIC_NO_CARRIER_SILENCE:
+            self._lost("the modem reported NO CARRIER (result code 3)")
+        elif self.options.carrier_file is not None and not _file_dcd(self.options.carrier_file):
             self._lost("DCD dropped (modem status file)")
         elif self._watch_dcd and not self._port_dcd():
             self._lost("DCD dropped")
