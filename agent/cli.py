@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pbxdiag", description="Remote diagnostics for Panasonic and Toshiba PBXs.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug lines")
+    parser.add_argument("--version", action="version", version=f"pbxdiag {_version()}",
+                        help="print the version and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in GROUPS:
         importlib.import_module(f"agent.commands.{group}").register(commands)
@@ -47,6 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
 #: services that share one register (monitor, board, workers).
 PRIVATE_UMASK = 0o077
 GROUP_UMASK = 0o007
+
+
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml is the one source)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pbxdiag")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -72,3 +72,12 @@ def test_files_are_private_whatever_the_umask(tmp_path: Path) -> None:
     for path in created:
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode & 0o077 == 0, f"{path} is {oct(mode)}"
+
+
+def test_version_is_the_installed_distributions() -> None:
+    from importlib.metadata import version
+
+    run = subprocess.run([sys.executable, "-m", "agent.cli", "--version"], capture_output=True,
+                         text=True, timeout=60, check=False)
+    assert run.returncode == 0
+    assert run.stdout.strip() == f"pbxdiag {version('pbxdiag')}"
