@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import secrets
 import signal
 import threading
@@ -52,7 +53,11 @@ def register(commands: Any) -> None:
     conditions.add_argument("--drop-after", type=int, default=None, metavar="BYTES",
                             help="lose carrier after this many bytes to the client")
     simulate.add_argument("--state-dir", type=Path, default=None,
-                          help="where the persistent host key and modem status live")
+                          help="where the persistent host key, password and modem status "
+                               "live (default: XDG data dir/simulator)")
+    simulate.add_argument("--password", default=None,
+                          help="the PBX's password (default: one chosen once and kept in "
+                               "the state dir, so a rehearsal inventory keeps working)")
     simulate.set_defaults(handler=_simulate)
 
 
@@ -75,7 +80,7 @@ def _simulate(args: argparse.Namespace) -> int:
             and not (args.pty or args.modem):
         args.ssh = 0
     folder = args.state_dir or default_data_dir() / "simulator"
-    password = secrets.token_urlsafe(9)
+    password = args.password if args.password is not None else _stable_password(folder)
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
@@ -89,6 +94,24 @@ def _simulate(args: argparse.Namespace) -> int:
                               "scenario": args.scenario}), flush=True)
         stop.wait()
     return 0
+
+
+def _stable_password(folder: Path) -> str:
+    """The state dir's own password: chosen at the first start, the same at every later
+    one (a rehearsal inventory's password file or variable keeps working). 0600."""
+    path = folder / "password"
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        text = ""
+    if text:
+        return text
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    chosen = secrets.token_urlsafe(9)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(chosen + "\n")
+    return chosen
 
 
 def _serve(stack: contextlib.ExitStack, pbx: PbxState, args: argparse.Namespace,

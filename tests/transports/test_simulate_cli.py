@@ -100,3 +100,28 @@ def test_bad_conditions_are_bad_input(tmp_path: Path) -> None:
                          check=False)
     assert run.returncode == 2, run.stderr
     assert "noise rate" in run.stderr + run.stdout
+
+
+def _announce(args: list[str], tmp_path: Path) -> dict[str, Any]:
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "xdg")}
+    process = subprocess.Popen([sys.executable, "-m", "agent.cli", "simulate",
+                                "panasonic-healthy", "--telnet", *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=env)
+    try:
+        return read_endpoints(process, 1)[0]
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_the_password_is_stable_per_state_dir_or_given(tmp_path: Path) -> None:
+    """Issue 19: a rehearsal inventory keeps working across restarts of the simulator."""
+    state = ["--state-dir", str(tmp_path / "state")]
+    first = _announce(state, tmp_path)["password"]
+    assert _announce(state, tmp_path)["password"] == first
+    assert oct((tmp_path / "state" / "password").stat().st_mode & 0o777) == "0o600"
+    other = _announce(["--state-dir", str(tmp_path / "other")], tmp_path)["password"]
+    assert other != first
+    assert _announce([*state, "--password", "Rehearse-1234"], tmp_path)["password"] \
+        == "Rehearse-1234"
