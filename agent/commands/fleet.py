@@ -20,13 +20,15 @@ if TYPE_CHECKING:
 
 def register(commands: Any) -> None:
     fleet = commands.add_parser("fleet", help="run a playbook against many sites at once")
-    fleet.add_argument("playbook", type=Path)
-    fleet.add_argument("--inventory", required=True, type=Path)
+    fleet.add_argument("playbook", type=Path, help="the playbook YAML file every site runs")
+    fleet.add_argument("--inventory", required=True, type=Path,
+                       help="the inventory YAML file of the sites")
     fleet.add_argument("--sites", default=None,
                        help="comma-separated site ids (default: every site)")
     fleet.add_argument("--concurrency", type=int, default=8,
                        help="sites at once (default 8; one session per PBX and modem)")
-    fleet.add_argument("--output", type=Path, default=None)
+    fleet.add_argument("--output", type=Path, default=None,
+                       help="where run results go (default: XDG data dir)")
     fleet.add_argument("--json", action="store_true", help="one JSON line per site")
     fleet.add_argument("--var", action="append", default=[], metavar="KEY=VALUE",
                        help="a playbook variable for every site (the nightly run: "

@@ -18,7 +18,8 @@ def register(commands: Any) -> None:
     schema = actions.add_parser("schema", help="print the playbook JSON Schema")
     schema.set_defaults(handler=_schema)
     validate = actions.add_parser("validate", help="validate playbook files (and includes)")
-    validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    validate.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                          help="playbook files to check (their includes are checked too)")
     validate.set_defaults(handler=_validate)
 
 

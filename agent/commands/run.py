@@ -30,9 +30,11 @@ _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 def register(commands: Any) -> None:
     run = commands.add_parser("run", help="run a playbook against one site")
-    run.add_argument("playbook", type=Path)
+    run.add_argument("playbook", type=Path,
+                     help="the playbook YAML file (e.g. playbooks/health-check.yaml)")
     run.add_argument("--site", required=True, help="site id from the inventory")
-    run.add_argument("--inventory", required=True, type=Path)
+    run.add_argument("--inventory", required=True, type=Path,
+                     help="the inventory YAML file that names the site")
     run.add_argument("--output", type=Path, default=None,
                      help="where run results go (default: XDG data dir)")
     run.add_argument("--json", action="store_true", help="print the RunResult as JSON")

@@ -17,7 +17,8 @@ from agent.commands import add_db_option, db_path
 def register(commands: Any) -> None:
     schedule = commands.add_parser("schedule", help="run a scheduled job file (from cron)")
     schedule.add_argument("job", type=Path, help="the job file (YAML)")
-    schedule.add_argument("--output", type=Path, default=None)
+    schedule.add_argument("--output", type=Path, default=None,
+                          help="where run results go (default: XDG data dir)")
     schedule.add_argument("--json", action="store_true", help="one JSON line per site")
     add_db_option(schedule)
     schedule.set_defaults(handler=_schedule)

@@ -58,27 +58,27 @@ def _add_by(parser: argparse.ArgumentParser) -> None:
 def _add_list(actions: Any) -> None:
     parser = _action(actions, "list", "list tickets", _list)
     parser.add_argument("--open", action="store_true", help="open tickets only")
-    parser.add_argument("--site", default=None)
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--site", default=None, help="only this site's tickets")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
 def _add_show(actions: Any) -> None:
     parser = _action(actions, "show", "one ticket with occurrences, audit trail and "
                      "notifications", _show)
-    parser.add_argument("ref")
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("ref", help="the fault reference, FR-YYYY-NNNNNN")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
 def _add_note(actions: Any) -> None:
     parser = _action(actions, "note", "add a note to a ticket's audit trail", _note)
-    parser.add_argument("ref")
-    parser.add_argument("text")
+    parser.add_argument("ref", help="the fault reference, FR-YYYY-NNNNNN")
+    parser.add_argument("text", help="the note, as it will appear in the audit trail")
     _add_by(parser)
 
 
 def _add_status(actions: Any) -> None:
     parser = _action(actions, "status", "move a ticket to another lifecycle state", _status)
-    parser.add_argument("ref")
+    parser.add_argument("ref", help="the fault reference, FR-YYYY-NNNNNN")
     parser.add_argument("state", help="remote_diagnosis, escalated_to_manufacturer, "
                         "closed, cancelled, … (see docs/tickets.md)")
     parser.add_argument("--note", default="", help="why (kept in the audit trail)")
@@ -87,9 +87,9 @@ def _add_status(actions: Any) -> None:
 
 def _add_book_visit(actions: Any) -> None:
     parser = _action(actions, "book-visit", "book an engineer visit", _book_visit)
-    parser.add_argument("ref")
+    parser.add_argument("ref", help="the fault reference, FR-YYYY-NNNNNN")
     parser.add_argument("--date", required=True, type=_date, help="YYYY-MM-DD")
-    parser.add_argument("--engineer", required=True)
+    parser.add_argument("--engineer", required=True, help="who will visit the site")
     parser.add_argument("--parts", nargs="+", action="extend", default=[], metavar="PART",
                         help="parts the engineer brings (cards, keysets, PSU)")
     _add_by(parser)
@@ -97,13 +97,13 @@ def _add_book_visit(actions: Any) -> None:
 
 def _add_resolve(actions: Any) -> None:
     parser = _action(actions, "resolve", "mark a ticket resolved", _resolve)
-    parser.add_argument("ref")
+    parser.add_argument("ref", help="the fault reference, FR-YYYY-NNNNNN")
     how = parser.add_mutually_exclusive_group(required=True)
     how.add_argument("--remote", dest="how", action="store_const", const="remote",
                      help="first line fixed it remotely")
     how.add_argument("--on-site", dest="how", action="store_const", const="on_site",
                      help="an engineer fixed it on site")
-    parser.add_argument("--note", default="")
+    parser.add_argument("--note", default="", help="how it was resolved, for the audit trail")
     _add_by(parser)
 
 
@@ -119,7 +119,7 @@ def _add_stats(actions: Any) -> None:
                      _stats)
     parser.add_argument("--since", type=_since, default=None,
                         help="tickets opened since (YYYY-MM-DD, Europe/London, or ISO time)")
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
 def _add_outbox(actions: Any) -> None:
@@ -130,8 +130,9 @@ def _add_outbox(actions: Any) -> None:
                        help="inventory with the notifications: section")
     flush.add_argument("--limit", type=int, default=None, help="deliver at most N")
     listing = _action(verbs, "list", "list queued and sent notifications", _outbox_list)
-    listing.add_argument("--status", choices=("pending", "sent", "skipped", "failed"))
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--status", choices=("pending", "sent", "skipped", "failed"),
+                         help="only messages in this delivery state")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
 def _date(text: str) -> date:
