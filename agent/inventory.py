@@ -22,34 +22,57 @@ _CALENDAR = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "timezone": _NAME,
-        "nation": {"enum": ["england", "scotland", "wales", "northern_ireland"]},
+        "timezone": {**_NAME, "default": "Europe/London", "examples": ["Europe/London"],
+                     "description": "IANA time zone of the working hours"},
+        "nation": {"enum": ["england", "scotland", "wales", "northern_ireland"],
+                   "default": "england",
+                   "description": "UK nation whose bank holidays are not working days"},
         "working_days": {"type": "array", "items": {"enum": ["mon", "tue", "wed", "thu", "fri",
-                                                             "sat", "sun"]}},
-        "start": {"type": "string", "pattern": r"^\d\d:\d\d$"},
-        "end": {"type": "string", "pattern": r"^\d\d:\d\d$"},
-        "extra_holidays": {"type": "array", "items": {"type": "string", "format": "date"}},
+                                                             "sat", "sun"]},
+                         "default": ["mon", "tue", "wed", "thu", "fri"],
+                         "description": "days with working hours"},
+        "start": {"type": "string", "pattern": r"^\d\d:\d\d$", "default": "09:00",
+                  "description": "start of the working day (HH:MM)"},
+        "end": {"type": "string", "pattern": r"^\d\d:\d\d$", "default": "17:30",
+                "description": "end of the working day (HH:MM)"},
+        "extra_holidays": {"type": "array", "items": {"type": "string", "format": "date"},
+                           "default": [], "examples": [["2026-12-24"]],
+                           "description": "more days off (ISO dates), e.g. a site's shutdown"},
     },
 }
 _CONTRACT = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "major_response_hours": {"type": "number", "exclusiveMinimum": 0},
-        "minor_response_working_hours": {"type": "number", "exclusiveMinimum": 0},
-        "parts_working_hours": {"type": "number", "exclusiveMinimum": 0},
-        "escalation_working_hours": {"type": "array", "items": {"type": "number"}},
-        "remote_access_minutes": {"type": "number", "exclusiveMinimum": 0},
-        "calendar": _CALENDAR,
+        "major_response_hours": {"type": "number", "exclusiveMinimum": 0, "default": 4,
+                                 "description": "Major fault: time to site, clock hours"},
+        "minor_response_working_hours": {"type": "number", "exclusiveMinimum": 0,
+                                         "default": 8,
+                                         "description": "Minor fault: response, working "
+                                                        "hours (next working day)"},
+        "parts_working_hours": {"type": "number", "exclusiveMinimum": 0, "default": 8,
+                                "description": "Major fault: parts on site, working hours"},
+        "escalation_working_hours": {"type": "array", "items": {"type": "number"},
+                                     "default": [4, 8],
+                                     "description": "account manager, then technical "
+                                                    "director, after these working hours"},
+        "remote_access_minutes": {"type": "number", "exclusiveMinimum": 0, "default": 45,
+                                  "description": "remote access offered within"},
+        "calendar": {**_CALENDAR, "description": "the contract's working hours"},
     },
 }
 _CREDENTIALS = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "username": _NAME,
-        "password_env": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"},
-        "password_file": _NAME,
+        "username": {**_NAME, "examples": ["INSTALLER"],
+                     "description": "the PBX login (a path URL's user@ wins)"},
+        "password_env": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$",
+                         "examples": ["ACME_BOLTON_PBX_PASSWORD"],
+                         "description": "environment variable holding the password"},
+        "password_file": {**_NAME, "examples": ["secrets/acme-bolton.pw"],
+                          "description": "file holding the password (mode 0600, yours; "
+                                         "relative to the inventory)"},
     },
 }
 _SITE = {
@@ -57,16 +80,23 @@ _SITE = {
     "additionalProperties": False,
     "required": ["customer", "vendor", "paths"],
     "properties": {
-        "customer": _NAME,
-        "name": _NAME,
-        "vendor": _NAME,
-        "model": _NAME,
-        "contract": _NAME,
+        "customer": {**_NAME, "examples": ["Acme Ltd"], "description": "the customer"},
+        "name": {**_NAME, "examples": ["Bolton"], "description": "the site's name"},
+        "vendor": {**_NAME, "examples": ["panasonic", "toshiba"],
+                   "description": "the driver (a registered vendor name)"},
+        "model": {**_NAME, "examples": ["KX-TDE200"], "description": "the PBX model"},
+        "contract": {**_NAME, "default": "standard",
+                     "description": "a name from contracts:"},
         "paths": {"type": "array", "minItems": 1,
-                  "items": {"type": "string", "pattern": r"^[a-z0-9]+://"}},
-        "known_hosts": _NAME,
-        "credentials": _CREDENTIALS,
-        "timeout": {"type": "number", "exclusiveMinimum": 0},
+                  "items": {"type": "string", "pattern": r"^[a-z0-9]+://"},
+                  "examples": [["ssh://INSTALLER@10.1.2.3:22",
+                                "modem:///dev/ttyUSB0?number=01204368634"]],
+                  "description": "line URLs, tried in order (docs/transports.md)"},
+        "known_hosts": {**_NAME, "examples": ["known_hosts"],
+                        "description": "SSH host keys (relative to the inventory)"},
+        "credentials": {**_CREDENTIALS, "description": "how to log in to the PBX"},
+        "timeout": {"type": "number", "exclusiveMinimum": 0, "default": 15,
+                    "description": "seconds to wait for each PBX answer"},
     },
 }
 _ENV_NAME = {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"}
@@ -75,7 +105,10 @@ _ADDRESSES = {"type": "array", "minItems": 1,
 _ESCALATE_TO = {
     "type": "object",
     "additionalProperties": False,
-    "properties": {"account_manager": _ADDRESSES, "technical_director": _ADDRESSES},
+    "properties": {
+        "account_manager": {**_ADDRESSES, "description": "mailed at the first escalation"},
+        "technical_director": {**_ADDRESSES, "description": "mailed at the second"},
+    },
 }
 _NOTIFICATIONS = {
     "type": "object",
@@ -83,46 +116,69 @@ _NOTIFICATIONS = {
     "properties": {
         "email": {
             "type": "object",
+            "description": "mail to the desk (SMTP)",
             "additionalProperties": False,
             "required": ["host", "from", "to"],
             "properties": {
-                "host": _NAME,
-                "port": {"type": "integer", "minimum": 1, "maximum": 65535},
-                "starttls": {"type": "boolean"},
-                "ssl": {"type": "boolean"},
-                "username": _NAME,
-                "password_env": _ENV_NAME,
-                "password_file": _NAME,
-                "ca_file": _NAME,
-                "from": {"type": "string", "pattern": r"@"},
-                "to": _ADDRESSES,
-                "timeout": {"type": "number", "exclusiveMinimum": 0},
+                "host": {**_NAME, "examples": ["smtp.example.net"],
+                         "description": "the SMTP server"},
+                "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 587,
+                         "description": "its port"},
+                "starttls": {"type": "boolean", "default": True,
+                             "description": "upgrade to TLS with STARTTLS"},
+                "ssl": {"type": "boolean", "default": False,
+                        "description": "implicit TLS (port 465) instead of STARTTLS"},
+                "username": {**_NAME, "description": "SMTP login"},
+                "password_env": {**_ENV_NAME, "description": "variable holding the SMTP "
+                                                             "password"},
+                "password_file": {**_NAME, "description": "file holding it (0600)"},
+                "ca_file": {**_NAME, "description": "CA bundle for a private server"},
+                "from": {"type": "string", "pattern": r"@", "examples": ["desk@example.net"],
+                         "description": "sender address"},
+                "to": {**_ADDRESSES, "examples": [["support@example.net"]],
+                       "description": "first-line support"},
+                "timeout": {"type": "number", "exclusiveMinimum": 0, "default": 30,
+                            "description": "seconds per SMTP exchange"},
             },
         },
         "webhook": {
             "type": "object",
+            "description": "an HMAC-signed HTTP POST per event",
             "additionalProperties": False,
             "required": ["url"],
             "properties": {
-                "url": {"type": "string", "pattern": r"^https?://"},
-                "secret_env": _ENV_NAME,
-                "secret_file": _NAME,
-                "timeout": {"type": "number", "exclusiveMinimum": 0},
+                "url": {"type": "string", "pattern": r"^https?://",
+                        "examples": ["https://desk.example.net/hooks/pbxdiag"],
+                        "description": "where each event is POSTed as JSON"},
+                "secret_env": {**_ENV_NAME, "description": "variable holding the HMAC "
+                                                           "signing secret"},
+                "secret_file": {**_NAME, "description": "file holding it (0600)"},
+                "timeout": {"type": "number", "exclusiveMinimum": 0, "default": 10,
+                            "description": "seconds per request"},
             },
         },
-        "escalate_to": _ESCALATE_TO,
-        "contracts": {"type": "object", "additionalProperties": {
+        "escalate_to": {**_ESCALATE_TO, "description": "who hears of escalations"},
+        "contracts": {"type": "object", "description": "recipients per contract",
+                      "additionalProperties": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {"to": _ADDRESSES, "escalate_to": _ESCALATE_TO},
+            "properties": {"to": {**_ADDRESSES, "description": "this contract's "
+                                                               "recipients"},
+                           "escalate_to": {**_ESCALATE_TO, "description": "this contract's "
+                                                                          "escalations"}},
         }},
         "retry": {
             "type": "object",
+            "description": "how failed deliveries are retried",
             "additionalProperties": False,
             "properties": {
-                "first_delay_minutes": {"type": "number", "exclusiveMinimum": 0},
-                "max_delay_minutes": {"type": "number", "exclusiveMinimum": 0},
-                "max_attempts": {"type": "integer", "minimum": 1},
+                "first_delay_minutes": {"type": "number", "exclusiveMinimum": 0,
+                                        "default": 1,
+                                        "description": "wait before the first retry"},
+                "max_delay_minutes": {"type": "number", "exclusiveMinimum": 0, "default": 60,
+                                      "description": "longest wait between retries"},
+                "max_attempts": {"type": "integer", "minimum": 1, "default": 10,
+                                 "description": "attempts before a message is failed"},
             },
         },
     },
@@ -134,10 +190,13 @@ SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "required": ["sites"],
     "properties": {
-        "contracts": {"type": "object", "additionalProperties": _CONTRACT},
-        "sites": {"type": "object", "minProperties": 1, "additionalProperties": _SITE},
+        "contracts": {"type": "object", "additionalProperties": _CONTRACT,
+                      "description": "service terms by contract name (sla.md)"},
+        "sites": {"type": "object", "minProperties": 1, "additionalProperties": _SITE,
+                  "description": "the sites, by site id"},
         # Where ticket notifications go (agent/tickets/notify.py reads it; docs/tickets.md).
-        "notifications": _NOTIFICATIONS,
+        "notifications": {**_NOTIFICATIONS,
+                          "description": "where ticket notifications go (tickets.md)"},
     },
 }
 
@@ -234,6 +293,23 @@ def load_inventory(path: Path) -> Inventory:
              for site_id, raw in source.data["sites"].items()}
     notifications = _notifications(source, contracts)
     return Inventory(path=path, sites=sites, notifications=notifications)
+
+
+def inventory_problems(path: Path) -> list[InputError]:
+    """Every problem of an inventory file, each at its line and column, without
+    connecting: YAML, schema, then each site's own configuration."""
+    try:
+        source = yamlsource.load(path, InventoryError)
+    except InventoryError as err:
+        return [err]
+    found = yamlsource.problems(source, SCHEMA, InventoryError)
+    if found:
+        return found
+    try:
+        inventory = load_inventory(path)
+    except InventoryError as err:
+        return [err]
+    return [problem for site in inventory.sites.values() for problem in site.problems]
 
 
 def _notifications(source: yamlsource.YamlSource,

@@ -108,15 +108,22 @@ def _record(node: yaml.Node, path: KeyPath, source: YamlSource) -> None:
 def validate(source: YamlSource, schema: dict[str, Any],
              error_cls: type[InputError] = InputError) -> None:
     """Check data against a JSON Schema; the first error (in file order) is raised."""
+
+    found = problems(source, schema, error_cls)
+    if found:
+        raise found[0]
+
+
+def problems(source: YamlSource, schema: dict[str, Any],
+             error_cls: type[InputError] = InputError) -> list[InputError]:
+    """Every schema error, located and in file order (``validate`` raises the first)."""
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(schema)
-    errors = list(validator.iter_errors(source.data))
-    if not errors:
-        return
-    located = [(_locate(source, err), err) for err in errors]
-    (pos, message), _ = min(located, key=lambda item: (item[0][0].line, item[0][0].column))
-    raise error_cls(message, path=source.path, line=pos.line, column=pos.column)
+    located = [_locate(source, err) for err in validator.iter_errors(source.data)]
+    located.sort(key=lambda item: (item[0].line, item[0].column))
+    return [error_cls(message, path=source.path, line=pos.line, column=pos.column)
+            for pos, message in located]
 
 
 def _locate(source: YamlSource, err: Any) -> tuple[Position, str]:

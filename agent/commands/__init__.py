@@ -11,7 +11,7 @@ from pathlib import Path
 
 from agent.paths import default_data_dir
 
-GROUPS = ("demo", "run", "fleet", "schedule", "tickets", "simulate", "playbook")
+GROUPS = ("demo", "run", "fleet", "schedule", "tickets", "simulate", "playbook", "inventory")
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
