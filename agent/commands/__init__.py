@@ -11,7 +11,8 @@ from pathlib import Path
 
 from agent.paths import default_data_dir
 
-GROUPS = ("demo", "run", "fleet", "schedule", "tickets", "simulate", "playbook", "inventory")
+GROUPS = ("demo", "run", "fleet", "schedule", "tickets", "simulate", "playbook", "inventory",
+          "sites")
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
