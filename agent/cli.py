@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 
 from agent import logsetup
 from agent.commands import GROUPS
+from agent.config import apply_defaults
 from agent.crash import write_crash_report
 from agent.errors import (
     EXIT_BAD_INPUT,
@@ -67,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logsetup.configure(verbose=args.verbose)
     handler: Handler = args.handler
     try:
+        apply_defaults(args)
         return handler(args)
     except InputError as err:
         _error(err.located())

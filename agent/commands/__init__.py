@@ -12,12 +12,23 @@ from pathlib import Path
 from agent.paths import default_data_dir
 
 GROUPS = ("demo", "run", "fleet", "schedule", "tickets", "simulate", "playbook", "inventory",
-          "sites")
+          "sites", "config")
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", type=Path, default=None,
-                        help="ticket register (SQLite); default: XDG data dir/tickets.db")
+                        help="ticket register (SQLite); default: $PBXDIAG_DB, db: in "
+                             "config.yaml, or XDG data dir/tickets.db")
+
+
+def add_inventory_option(parser: argparse.ArgumentParser, *, required: bool = True,
+                         help: str = "the inventory YAML file") -> None:
+    """``--inventory``, defaulting to ``$PBXDIAG_INVENTORY`` or the config file's."""
+    parser.add_argument("--inventory", type=Path, default=None,
+                        help=f"{help} (default: $PBXDIAG_INVENTORY or inventory: in "
+                             "config.yaml)")
+    if required:
+        parser.set_defaults(inventory_required=True)
 
 
 def db_path(args: argparse.Namespace) -> Path:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent import logsetup
-from agent.commands import add_db_option, db_path
+from agent.commands import add_db_option, add_inventory_option, db_path
 from agent.paths import default_data_dir
 
 if TYPE_CHECKING:
@@ -21,8 +21,7 @@ if TYPE_CHECKING:
 def register(commands: Any) -> None:
     fleet = commands.add_parser("fleet", help="run a playbook against many sites at once")
     fleet.add_argument("playbook", type=Path, help="the playbook YAML file every site runs")
-    fleet.add_argument("--inventory", required=True, type=Path,
-                       help="the inventory YAML file of the sites")
+    add_inventory_option(fleet, help="the inventory YAML file of the sites")
     fleet.add_argument("--sites", default=None,
                        help="comma-separated site ids (default: every site)")
     fleet.add_argument("--concurrency", type=int, default=8,

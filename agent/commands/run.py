@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent import logsetup
-from agent.commands import add_db_option, db_path
+from agent.commands import add_db_option, add_inventory_option, db_path
 from agent.errors import EXIT_CHECKS_FAILED, EXIT_OK, EXIT_UNREACHABLE, InputError
 from agent.paths import default_data_dir
 from agent.result import RunStatus
@@ -33,8 +33,7 @@ def register(commands: Any) -> None:
     run.add_argument("playbook", type=Path,
                      help="the playbook YAML file (e.g. playbooks/health-check.yaml)")
     run.add_argument("--site", required=True, help="site id from the inventory")
-    run.add_argument("--inventory", required=True, type=Path,
-                     help="the inventory YAML file that names the site")
+    add_inventory_option(run, help="the inventory YAML file that names the site")
     run.add_argument("--output", type=Path, default=None,
                      help="where run results go (default: XDG data dir)")
     run.add_argument("--json", action="store_true", help="print the RunResult as JSON")

@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from agent.commands import add_inventory_option
 from agent.errors import EXIT_CHECKS_FAILED, EXIT_OK, InputError
 
 
@@ -19,8 +19,7 @@ def register(commands: Any) -> None:
     keyscan = actions.add_parser("keyscan", help="fetch a PBX's SSH host key and record it "
                                                  "in the site's known_hosts once confirmed")
     keyscan.add_argument("site", help="site id from the inventory")
-    keyscan.add_argument("--inventory", required=True, type=Path,
-                         help="the inventory YAML file that names the site")
+    add_inventory_option(keyscan, help="the inventory YAML file that names the site")
     keyscan.add_argument("--yes", action="store_true",
                          help="record without asking (scripts: confirm the fingerprint "
                               "some other way first)")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from agent.commands import add_db_option, db_path
+from agent.commands import add_db_option, add_inventory_option, db_path
 from agent.errors import EXIT_CHECKS_FAILED, EXIT_OK
 
 if TYPE_CHECKING:
@@ -110,8 +110,8 @@ def _add_resolve(actions: Any) -> None:
 def _add_escalate(actions: Any) -> None:
     parser = _action(actions, "escalate", "send due escalations (run from cron); with "
                      "--inventory also deliver them now", _escalate)
-    parser.add_argument("--inventory", type=Path, default=None,
-                        help="inventory with the notifications: section")
+    add_inventory_option(parser, required=False,
+                         help="inventory with the notifications: section")
 
 
 def _add_stats(actions: Any) -> None:
@@ -126,8 +126,7 @@ def _add_outbox(actions: Any) -> None:
     outbox = actions.add_parser("outbox", help="notifications waiting or sent")
     verbs = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
     flush = _action(verbs, "flush", "deliver every notification that is due", _flush)
-    flush.add_argument("--inventory", type=Path, required=True,
-                       help="inventory with the notifications: section")
+    add_inventory_option(flush, help="inventory with the notifications: section")
     flush.add_argument("--limit", type=int, default=None, help="deliver at most N")
     listing = _action(verbs, "list", "list queued and sent notifications", _outbox_list)
     listing.add_argument("--status", choices=("pending", "sent", "skipped", "failed"),
