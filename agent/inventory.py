@@ -6,14 +6,13 @@ file (mode 0600) that holds it, and the value becomes a ``Secret`` the moment it
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from agent import yamlsource
 from agent.errors import InventoryError
-from agent.line.secrets import Secret
+from agent.line.secrets import SecretRef
 from agent.line.transports.base import Credentials
 
 _NAME = {"type": "string", "minLength": 1}
@@ -135,7 +134,7 @@ SCHEMA: dict[str, Any] = {
     "properties": {
         "contracts": {"type": "object", "additionalProperties": _CONTRACT},
         "sites": {"type": "object", "minProperties": 1, "additionalProperties": _SITE},
-        # Where ticket notifications go (agent/tickets/notify.py reads it; docs/tickets.md).
+        # Where ticket notifications go (agent/tickets/settings.py, channels/; docs/tickets.md).
         "notifications": _NOTIFICATIONS,
     },
 }
@@ -149,22 +148,12 @@ class CredentialRef:
 
     def resolve(self) -> Credentials:
         """Read the password now (at connect time), as a ``Secret``."""
-        return Credentials(self.username, self._password())
+        return Credentials(self.username, self.password.resolve(InventoryError))
 
-    def _password(self) -> Secret | None:
-        if self.password_env is not None:
-            value = os.environ.get(self.password_env)
-            if value is None:
-                raise InventoryError(
-                    f"environment variable {self.password_env} (the site's password) is not set")
-            return Secret(value)
-        if self.password_file is not None:
-            try:
-                return Secret(self.password_file.read_text(encoding="utf-8").rstrip("\r\n"))
-            except OSError as err:
-                raise InventoryError(f"cannot read password file: {err.strerror}",
-                                     path=str(self.password_file)) from None
-        return None
+    @property
+    def password(self) -> SecretRef:
+        """Where the site's password lives (agent.line.secrets reads it)."""
+        return SecretRef("the site's password", self.password_env, self.password_file)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,8 @@ from agent.tickets.classify import Priority
 from agent.tickets.lifecycle import Resolution, is_open
 
 OccurrenceKind = Literal["fault", "all_clear"]
-Channel = Literal["email", "webhook"]
-CHANNELS: tuple[Channel, ...] = ("email", "webhook")
+#: A channel module's name (agent/tickets/channels/): "email", "webhook", …
+Channel = str
 OutboxStatus = Literal["pending", "sent", "skipped", "failed"]
 
 

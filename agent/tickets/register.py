@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Final, Self
 
 from agent.errors import InputError
-from agent.tickets import queue, rules
+from agent.tickets import channels, queue, rules
 from agent.tickets.classify import Classification
 from agent.tickets.flapping import FLAP_WINDOW
 from agent.tickets.lifecycle import (
@@ -30,7 +30,6 @@ from agent.tickets.lifecycle import (
     is_open,
 )
 from agent.tickets.model import (
-    CHANNELS,
     AuditEntry,
     Channel,
     Occurrence,
@@ -323,7 +322,7 @@ def _notify(tx: Transaction, ref: str, event: str, now: datetime, *, detail: str
     ticket = tx.get(ref)
     seq = tx.next_seq(ref)
     payload = build_payload(ticket, event=event, seq=seq, at=now, detail=detail, level=level)
-    for channel in CHANNELS:
+    for channel in channels.names():
         tx.enqueue(ref=ref, seq=seq, event=event, channel=channel, payload=payload, at=now)
 
 
