@@ -11,7 +11,8 @@ from agent.result import RunResult
 from agent.runner import RunFiles, run_site
 from agent.tickets import Register
 from agent.tickets.filing import Filing, file_run
-from agent.tickets.notify import FlushReport, NotificationSettings, flush_outbox
+from agent.tickets.flush import FlushReport, flush_outbox
+from agent.tickets.settings import NotificationSettings
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,6 @@ file (mode 0600) that holds it, and the value becomes a ``Secret`` the moment it
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 from agent import yamlsource
 from agent.errors import InputError, InventoryError
-from agent.line.secrets import Secret, SecretTooShort
+from agent.line.secrets import SecretRef
 from agent.line.transports.base import Credentials
 
 _NAME = {"type": "string", "minLength": 1}
@@ -194,7 +193,7 @@ SCHEMA: dict[str, Any] = {
                       "description": "service terms by contract name (sla.md)"},
         "sites": {"type": "object", "minProperties": 1, "additionalProperties": _SITE,
                   "description": "the sites, by site id"},
-        # Where ticket notifications go (agent/tickets/notify.py reads it; docs/tickets.md).
+        # Where ticket notifications go (agent/tickets/settings.py, channels/; docs/tickets.md).
         "notifications": {**_NOTIFICATIONS,
                           "description": "where ticket notifications go (tickets.md)"},
     },
@@ -209,36 +208,13 @@ class CredentialRef:
 
     def resolve(self) -> Credentials:
         """Read the password now (at connect time), as a ``Secret``."""
-        return Credentials(self.username, self._password())
+        return Credentials(self.username, self.password.resolve(InventoryError))
 
-    def _password(self) -> Secret | None:
-        try:
-            if self.password_env is not None:
-                value = os.environ.get(self.password_env)
-                if value is None:
-                    raise InventoryError(f"environment variable {self.password_env} (the "
-                                         "site's password) is not set")
-                return Secret(value)
-            if self.password_file is not None:
-                return Secret(_read_private(self.password_file))
-        except SecretTooShort as err:
-            raise InventoryError(f"the site's password is too short: {err}") from None
-        return None
+    @property
+    def password(self) -> SecretRef:
+        """Where the site's password lives (agent.line.secrets reads it)."""
+        return SecretRef("the site's password", self.password_env, self.password_file)
 
-
-def _read_private(path: Path) -> str:
-    """A password file must be the user's own and unreadable by others (0600 or 0400):
-    one readable by the group or the world is refused, not read."""
-    try:
-        info = path.stat()
-        if info.st_mode & 0o077:
-            raise InventoryError(f"password file {path} is readable by others (mode "
-                                 f"{info.st_mode & 0o777:04o}): chmod 600 it")
-        if hasattr(os, "getuid") and info.st_uid != os.getuid():
-            raise InventoryError(f"password file {path} belongs to another user")
-        return path.read_text(encoding="utf-8").rstrip("\r\n")
-    except OSError as err:
-        raise InventoryError(f"cannot read password file {path}: {err.strerror}") from None
 
 
 @dataclass(frozen=True, slots=True)

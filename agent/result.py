@@ -93,6 +93,8 @@ class RunResult:
     check_mode: bool = False
     #: A change failed AND its rollback failed: the PBX needs a human before anything else.
     half_programmed: bool = False
+    #: The site's vendor (its driver's name): classification asks that driver about cards.
+    vendor: str | None = None
 
     @property
     def failed_steps(self) -> list[StepResult]:

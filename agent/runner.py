@@ -58,7 +58,7 @@ def run_site(site: Site, playbook: Playbook, *, output_dir: Path,
     Without ``options`` the run is read-only (check mode for any programming change)."""
     started = datetime.now(UTC)
     result = RunResult(run_id=new_run_id(site.id, started), site=site.id,
-                       playbook=playbook.name, started_at=started)
+                       playbook=playbook.name, started_at=started, vendor=site.vendor)
     files = run_files(output_dir, result.run_id)
     transcript = Transcript()
     driver_cls = driver_class(site.vendor)

@@ -87,6 +87,12 @@ class Driver(ABC):
     vendor: ClassVar[str]
     #: What the console must know before the first command (prompt, pager, codec).
     dialect: ClassVar[ConsoleDialect]
+    #: Card families (the card type without its trailing port count, "DLC16" -> "DLC") by
+    #: role: fault classification asks the run's driver which cards are the processor,
+    #: extension cards and trunk cards (agent/tickets/cards.py).
+    processor_cards: ClassVar[frozenset[str]] = frozenset()
+    extension_cards: ClassVar[frozenset[str]] = frozenset()
+    trunk_cards: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, console: Console) -> None:
         self.console = console

@@ -61,7 +61,7 @@ def _run(args: argparse.Namespace) -> int:
     from agent.inventory import load_inventory
     from agent.playbook import check_options, load_playbook
     from agent.reports.summary import render_summary
-    from agent.tickets.notify import settings_from_inventory
+    from agent.tickets.settings import settings_from_inventory
 
     playbook = load_playbook(args.playbook)
     inventory = load_inventory(args.inventory)

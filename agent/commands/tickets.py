@@ -20,7 +20,7 @@ from agent.errors import EXIT_CHECKS_FAILED, EXIT_OK
 
 if TYPE_CHECKING:
     from agent.tickets import Register
-    from agent.tickets.notify import NotificationSettings
+    from agent.tickets.settings import NotificationSettings
 
 _LONDON = ZoneInfo("Europe/London")
 
@@ -273,14 +273,14 @@ def _outbox_list(args: argparse.Namespace) -> int:
 
 def _settings(inventory: Path) -> NotificationSettings:
     from agent.inventory import load_inventory
-    from agent.tickets.notify import settings_from_inventory
+    from agent.tickets.settings import settings_from_inventory
 
     return settings_from_inventory(load_inventory(inventory))
 
 
 def _deliver(register: Register, settings: NotificationSettings, *,
              limit: int | None = None) -> int:
-    from agent.tickets.notify import flush_outbox
+    from agent.tickets.flush import flush_outbox
 
     report = flush_outbox(register, settings, limit=limit)
     print(f"outbox: {len(report.sent)} sent, {len(report.skipped)} skipped, "

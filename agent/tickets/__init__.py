@@ -1,7 +1,7 @@
 """Tickets: classify a run, compute its SLA clock, keep it in the fault register, notify.
 
-Delivery (SMTP, webhooks) lives in ``agent.tickets.notify`` and is imported only by the
-commands that flush the outbox.
+The register queues each notification once per channel module in ``channels/``; delivery
+(``agent.tickets.flush``) is imported only by the commands that flush the outbox.
 """
 
 from agent.tickets.classify import (

@@ -10,13 +10,21 @@ a support engineer can see *why* a ticket is P1.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal, TypeGuard
 
 from agent.result import RunResult, RunStatus, StepResult
+from agent.tickets.cards import (
+    CardFamilies,
+    families_for,
+    is_extension_card,
+    is_processor,
+    is_trunk_card,
+    location,
+)
+from drivers.recovery import event
 
 Priority = Literal["P1", "P2", "P3"]
 
@@ -29,22 +37,6 @@ FAULT_CLASSES: Final[Mapping[Priority, str]] = {"P1": "Major", "P2": "Major", "P
 #: Lower is worse: P1 outranks P2 outranks P3.
 PRIORITY_RANK: Final[Mapping[Priority, int]] = {"P1": 1, "P2": 2, "P3": 3}
 
-# Card families: the type with its trailing port count removed ("DLC16" -> "DLC").
-PROCESSOR_FAMILIES: Final = frozenset({
-    "MPR", "IPCMPR", "PSMPR", "PLMPR", "NS-MB",  # Panasonic KX-TDA / TDE / TDA50 / TDA600 / NS
-    "ACTU", "BECU", "BCTU", "BEXU",             # Toshiba Strata CTX100 / CTX670
-})
-EXTENSION_FAMILIES: Final = frozenset({
-    "DHLC", "DLC", "SLC", "MSLC", "MCSLC", "CSIF", "IP-EXT", "DPT",  # Panasonic
-    "V-IPEXT", "V-SIPEXT",                                            # KX-NS virtual
-    "PDKU", "BDKU", "BDKS", "ADKU", "PEKU", "PESU", "PSTU", "RSTU",   # Toshiba
-})
-TRUNK_FAMILIES: Final = frozenset({
-    "LCOT", "DID", "E&M", "T1", "E1", "BRI", "PRI", "IP-GW",           # Panasonic
-    "V-IPGW", "V-SIPGW",                                                # KX-NS virtual
-    "RCOU", "RCOS", "RCIU", "RCIS", "RDDU", "REMU", "RDTU", "RPTU",   # Toshiba
-    "BPTU", "RBSU", "RBUU", "BVPU", "BIPU",
-})
 DIGITAL_TRUNK_KINDS: Final = frozenset({"bri", "pri"})
 #: Digital trunk loss of sync / RAI / AIS / multiframe / frame / data link (DOMAIN.md).
 SYNC_ALARM_CODES: Final = frozenset({"300", "301", "302", "303", "304", "305"})
@@ -114,13 +106,16 @@ class Facts:
     operating_mode: Mapping[str, Any] | None = None
     answers: Mapping[str, Any] = field(default_factory=dict)
     at: datetime | None = None
+    #: Which card types are processors, extension and trunk cards: the run's driver's.
+    families: CardFamilies = field(default_factory=lambda: families_for(None))
 
     @classmethod
     def from_run(cls, run: RunResult) -> Facts:
         mode = run.facts.get("operating_mode")
         return cls(**{name: _records(run.facts.get(name)) for name in _FACT_NAMES},
                    operating_mode=mode if isinstance(mode, Mapping) else None,
-                   answers=dict(run.answers), at=run.started_at)
+                   answers=dict(run.answers), at=run.started_at,
+                   families=families_for(run.vendor))
 
     def recent_entries(self) -> tuple[Mapping[str, Any], ...]:
         """Active alarms, then error-log history from the last ``RECENT_LOG_WINDOW``."""
@@ -164,28 +159,6 @@ def is_priority(value: object) -> TypeGuard[Priority]:
 def worst(priorities: Iterable[Priority]) -> Priority:
     """The most severe of some priorities (P1 beats P2 beats P3)."""
     return min(priorities, key=PRIORITY_RANK.__getitem__)
-
-
-def card_family(card_type: str) -> str:
-    """``DLC16`` -> ``DLC``, ``IP-EXT16`` -> ``IP-EXT``: models differ only in port count."""
-    return re.sub(r"\d+$", "", card_type.strip().upper())
-
-
-def is_processor(card: Mapping[str, Any]) -> bool:
-    """The main processor: a known processor type, any ``…MPR``, or whatever sits in slot 0."""
-    family = card_family(str(card.get("type", "")))
-    if family in PROCESSOR_FAMILIES or family.endswith("MPR"):
-        return True
-    slot = _location(card).get("slot")
-    return slot == 0 and family not in EXTENSION_FAMILIES | TRUNK_FAMILIES
-
-
-def is_extension_card(card: Mapping[str, Any]) -> bool:
-    return card_family(str(card.get("type", ""))) in EXTENSION_FAMILIES
-
-
-def is_trunk_card(card: Mapping[str, Any]) -> bool:
-    return card_family(str(card.get("type", ""))) in TRUNK_FAMILIES
 
 
 def trunk_usable(trunk: Mapping[str, Any]) -> bool:
@@ -246,7 +219,8 @@ def signature(failed: Sequence[StepResult], rule: str) -> str:
 
 
 def processor_down(facts: Facts) -> Finding | None:
-    down = [c for c in facts.cards if is_processor(c) and c.get("status") != "in_service"]
+    down = [c for c in facts.cards
+            if is_processor(c, facts.families) and c.get("status") != "in_service"]
     if not down:
         return None
     lines = tuple(card_line(c) for c in down)
@@ -264,7 +238,7 @@ def no_working_extension(facts: Facts) -> Finding | None:
 
 def extension_cards_down(facts: Facts) -> Finding | None:
     """Every extension card out: needs at least one such card, or a partial list would be P1."""
-    cards = [c for c in facts.cards if is_extension_card(c)]
+    cards = [c for c in facts.cards if is_extension_card(c, facts.families)]
     if not cards or any(c.get("status") == "in_service" for c in cards):
         return None
     summary = f"all {len(cards)} extension cards out of service"
@@ -275,7 +249,7 @@ def all_trunks_down(facts: Facts) -> Finding | None:
     if not facts.trunks or any(trunk_usable(t) for t in facts.trunks):
         return None
     cards = tuple(card_line(c) for c in facts.cards
-                  if is_trunk_card(c) and c.get("status") != "in_service")
+                  if is_trunk_card(c, facts.families) and c.get("status") != "in_service")
     summary = f"no external calls: all {len(facts.trunks)} trunks down"
     return Finding("P2", "all-trunks-down", summary, trunk_lines(facts.trunks) + cards)
 
@@ -309,12 +283,12 @@ def caller_report(facts: Facts) -> Finding | None:
 
 def extension_card_down(facts: Facts) -> Finding | None:
     """Some extension cards out (not all): a block of extensions dead, the rest working."""
-    cards = [c for c in facts.cards if is_extension_card(c)]
+    cards = [c for c in facts.cards if is_extension_card(c, facts.families)]
     down = [c for c in cards if c.get("status") != "in_service"]
     if not down or len(down) == len(cards):
         return None
-    slots = {_location(c).get("slot") for c in down}
-    dead = [e for e in facts.extensions if _location(e).get("slot") in slots]
+    slots = {location(c).get("slot") for c in down}
+    dead = [e for e in facts.extensions if location(e).get("slot") in slots]
     summary = f"{len(down)} of {len(cards)} extension cards out of service"
     return Finding("P3", "extension-card-down", summary,
                    tuple(card_line(c) for c in down) + extension_lines(dead))
@@ -341,7 +315,8 @@ def extensions_down(facts: Facts) -> Finding | None:
 def card_down(facts: Facts) -> Finding | None:
     """A card other than the processor or an extension card out (trunk, voicemail, DSP…)."""
     down = [c for c in facts.cards if c.get("status") != "in_service"
-            and not is_processor(c) and not is_extension_card(c)]
+            and not is_processor(c, facts.families)
+            and not is_extension_card(c, facts.families)]
     if not down:
         return None
     lines = tuple(card_line(c) for c in down)
@@ -500,14 +475,9 @@ def _records(value: object) -> tuple[Mapping[str, Any], ...]:
     return tuple(item for item in value if isinstance(item, Mapping))
 
 
-def _location(record: Mapping[str, Any]) -> Mapping[str, Any]:
-    loc = record.get("location")
-    return loc if isinstance(loc, Mapping) else {}
-
-
 def _where(record: Mapping[str, Any], *, card_only: bool = False) -> str:
     """``cab 1 slot 03 port 02``, as ``drivers.model.Location`` prints it."""
-    loc = _location(record)
+    loc = location(record)
     parts = [f"cab {loc.get('cabinet', '?')}"]
     for level in ("slot",) if card_only else ("slot", "port"):
         value = loc.get(level)
@@ -543,11 +513,8 @@ def _code(entry: Mapping[str, Any]) -> str:
 
 
 def _event(entry: Mapping[str, Any]) -> str:
-    """The vendor-neutral event number the rules compare: Panasonic's three-digit code;
-    Toshiba's four-digit code is a category digit before the same number
-    (docs/dialects/toshiba.md: 2230 is the PCB form of 230)."""
-    code = _code(entry)
-    return code[-3:] if len(code) == 4 and code.isdigit() else code
+    """The vendor-neutral event number the rules compare (``drivers.recovery.event``)."""
+    return event(_code(entry))
 
 
 def _words(state: object) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from agent.errors import InputError
@@ -11,9 +11,16 @@ from agent.tickets.classify import Priority
 from agent.tickets.lifecycle import Resolution, is_open
 
 OccurrenceKind = Literal["fault", "all_clear"]
-Channel = Literal["email", "webhook"]
-CHANNELS: tuple[Channel, ...] = ("email", "webhook")
+#: A channel module's name (agent/tickets/channels/): "email", "webhook", …
+Channel = str
 OutboxStatus = Literal["pending", "sent", "skipped", "failed"]
+
+
+def iso(moment: datetime) -> str:
+    """Fixed-width UTC text, so string order is time order (the register compares it)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"datetime must be timezone-aware, got naive {moment.isoformat()}")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 class TicketNotFound(InputError):
@@ -44,6 +51,7 @@ class Ticket:
     escalations: tuple[tuple[str, datetime], ...]
     contract: str
     calendar: str
+    # Derived from the occurrences (fault runs): computed by the storage's query, not kept.
     first_seen: datetime
     last_seen: datetime
     occurrences: int

@@ -130,6 +130,52 @@ def v2_lifecycle_escalations_outbox(conn: sqlite3.Connection) -> None:
     ))
 
 
+def v3_derived_counts_any_channel(conn: sqlite3.Connection) -> None:
+    """Drop the derived ticket columns; let the outbox hold any channel a module provides.
+
+    ``occurrences``, ``first_seen`` and ``last_seen`` repeated the occurrences table (and
+    had to be kept in step by hand): queries compute them now. Channels are modules in
+    ``agent/tickets/channels/``, so the outbox no longer lists them in a CHECK; SQLite
+    cannot drop a constraint, so the table is rebuilt with its rows and indexes. A ticket
+    with no fault occurrence row (only ever written by hand) gets one from the columns
+    being dropped, so it keeps its first sighting and run.
+    """
+    _run(conn, (
+        """INSERT INTO occurrences (ref, run_id, seen_at, kind, priority)
+            SELECT ref, last_run_id, first_seen, 'fault', priority FROM tickets AS t
+            WHERE NOT EXISTS (SELECT 1 FROM occurrences AS o
+                              WHERE o.ref = t.ref AND o.kind = 'fault')""",
+        "ALTER TABLE tickets DROP COLUMN occurrences",
+        "ALTER TABLE tickets DROP COLUMN first_seen",
+        "ALTER TABLE tickets DROP COLUMN last_seen",
+        """CREATE TABLE outbox_v3 (
+            id              INTEGER PRIMARY KEY,
+            ref             TEXT NOT NULL REFERENCES tickets (ref),
+            seq             INTEGER NOT NULL,   -- the ticket's n-th notification
+            event           TEXT NOT NULL,
+            channel         TEXT NOT NULL,      -- a module's name in tickets/channels/
+            payload         TEXT NOT NULL,      -- JSON object
+            created_at      TEXT NOT NULL,
+            status          TEXT NOT NULL DEFAULT 'pending'
+                            CHECK (status IN ('pending', 'sent', 'skipped', 'failed')),
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            lease_owner     TEXT,
+            lease_until     TEXT,
+            sent_at         TEXT,
+            last_error      TEXT,
+            UNIQUE (ref, seq, channel)
+        )""",
+        "INSERT INTO outbox_v3 SELECT id, ref, seq, event, channel, payload, created_at, status,"
+        " attempts, next_attempt_at, lease_owner, lease_until, sent_at, last_error FROM outbox",
+        "DROP TABLE outbox",
+        "ALTER TABLE outbox_v3 RENAME TO outbox",
+        "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
+        "CREATE INDEX outbox_ticket ON outbox (ref, channel, id)",
+    ))
+
+
 #: Append only.
-MIGRATIONS: Final[tuple[Migration, ...]] = (v1_initial, v2_lifecycle_escalations_outbox)
+MIGRATIONS: Final[tuple[Migration, ...]] = (v1_initial, v2_lifecycle_escalations_outbox,
+                                            v3_derived_counts_any_channel)
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -31,6 +31,13 @@ def since_argument(since: datetime | None) -> str:
 
 class PanasonicDriver(ConsoleDriver):
     vendor = "panasonic"
+    # KX-TDA / TDE / TDA50 / TDA600 / NS main boards; V-… are the KX-NS virtual cards.
+    processor_cards: ClassVar[frozenset[str]] = frozenset({
+        "MPR", "IPCMPR", "PSMPR", "PLMPR", "NS-MB"})
+    extension_cards: ClassVar[frozenset[str]] = frozenset({
+        "DHLC", "DLC", "SLC", "MSLC", "MCSLC", "CSIF", "IP-EXT", "DPT", "V-IPEXT", "V-SIPEXT"})
+    trunk_cards: ClassVar[frozenset[str]] = frozenset({
+        "LCOT", "DID", "E&M", "T1", "E1", "BRI", "PRI", "IP-GW", "V-IPGW", "V-SIPGW"})
     dialect = ConsoleDialect(
         prompt=r"KX-[A-Z0-9]+(?:\(PRG\))?> ",
         pager=r"-- More -- ",

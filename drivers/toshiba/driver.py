@@ -33,6 +33,13 @@ def from_argument(since: datetime | None) -> str:
 
 class ToshibaDriver(ConsoleDriver):
     vendor = "toshiba"
+    # Strata CTX100 / CTX670 processors.
+    processor_cards: ClassVar[frozenset[str]] = frozenset({"ACTU", "BECU", "BCTU", "BEXU"})
+    extension_cards: ClassVar[frozenset[str]] = frozenset({
+        "PDKU", "BDKU", "BDKS", "ADKU", "PEKU", "PESU", "PSTU", "RSTU"})
+    trunk_cards: ClassVar[frozenset[str]] = frozenset({
+        "RCOU", "RCOS", "RCIU", "RCIS", "RDDU", "REMU", "RDTU", "RPTU", "BPTU", "RBSU", "RBUU",
+        "BVPU", "BIPU"})
     dialect = ConsoleDialect(
         prompt=r"STRATA-(?:CTX|CIX)\d+(?:\(PGM\))?# ",
         pager=r"-- \[C\]ONTINUE \[Q\]UIT --",

@@ -19,7 +19,9 @@ def ticket_rows(db: Path) -> list[tuple[str, str, int]]:
     if not db.exists():
         return []
     with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT ref, priority, occurrences FROM tickets").fetchall()
+        return conn.execute(
+            "SELECT ref, priority, (SELECT COUNT(*) FROM occurrences AS o"
+            " WHERE o.ref = t.ref AND o.kind = 'fault') FROM tickets AS t").fetchall()
 
 
 def test_dead_trunk_card_opens_one_p2_ticket_then_adds_occurrences(faulty_site: Site) -> None:

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agent.result import FailureHint, RunResult, RunStatus, StepResult, StepStatus
+from agent.tickets.cards import families_for, is_processor
 from agent.tickets.classify import (
     PRIORITY_RANK,
     PRIORITY_TITLES,
@@ -17,7 +18,6 @@ from agent.tickets.classify import (
     Facts,
     classify,
     is_priority,
-    is_processor,
     non_covered_reason,
     trunk_lines,
 )
@@ -117,7 +117,7 @@ def test_processor_fault_is_total_system_failure() -> None:
     (0, "DLC16", False), (1, "LCOT8", False), (5, "ACTU", True),
 ])
 def test_processor_detection(slot: int, type_: str, expected: bool) -> None:
-    assert is_processor(to_jsonable(card(slot, type_))) is expected
+    assert is_processor(to_jsonable(card(slot, type_)), families_for(None)) is expected
 
 
 def test_no_idle_or_busy_extension_is_p1() -> None:

@@ -22,9 +22,10 @@ from typing import Any
 import pytest
 
 from agent.inventory import load_inventory
+from agent.tickets.flush import flush_outbox
 from agent.tickets.model import RunDetails
-from agent.tickets.notify import NotificationSettings, flush_outbox, settings_from_inventory
 from agent.tickets.register import Register
+from agent.tickets.settings import NotificationSettings, settings_from_inventory
 
 from .conftest import classification, record
 from .servers import Hook, Mailbox, make_tls, smtp_server, webhook_server

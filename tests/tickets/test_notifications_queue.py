@@ -13,6 +13,7 @@ import pytest
 from agent.tickets.flapping import clears_since, is_flapping
 from agent.tickets.model import RunDetails
 from agent.tickets.register import Register
+from agent.tickets.schema import SCHEMA_VERSION
 from agent.tickets.sla import Contract, deadlines
 
 from .conftest import CONTRACT, NOW, classification, events, payload_of, record
@@ -209,10 +210,11 @@ def test_a_v1_register_upgrades_and_keeps_its_tickets(db: Path) -> None:
     conn.commit()
     conn.close()
     with Register(db) as register:
-        assert register.schema_version == 2
+        assert register.schema_version == SCHEMA_VERSION
         old = register.get("FR-2026-000007")
         assert (old.priority, old.flapping, old.remote_access_due, old.answers) == (
             "P2", False, None, {})
+        assert (old.occurrences, old.first_seen, old.last_seen) == (1, NOW, NOW)
         again = record(register, c=classification("P2", signature="sig-a"), run_id="run-2")
         assert not again.opened and again.ticket.ref == "FR-2026-000007"
         new = record(register, c=classification(signature="sig-b"), run_id="run-3")
@@ -221,6 +223,50 @@ def test_a_v1_register_upgrades_and_keeps_its_tickets(db: Path) -> None:
         register.resolve("FR-2026-000007", "remote", who="a", now=NOW)
         assert events(register, "FR-2026-000007") == ["resolved"]
         assert register.outbox(ref="FR-2026-000007")[0].seq == 1  # it starts the thread
+
+
+def test_a_v2_register_opens_with_its_counts_computed_and_its_outbox_kept(db: Path) -> None:
+    """v3 drops the derived columns: what they said now comes from the occurrences."""
+    from agent.tickets.schema import v1_initial, v2_lifecycle_escalations_outbox
+
+    conn = sqlite3.connect(db)
+    v1_initial(conn)
+    v2_lifecycle_escalations_outbox(conn)
+    conn.execute(
+        "INSERT INTO tickets (ref, site_id, customer, signature, priority, title, fault_class,"
+        " rule, summary, evidence, non_covered, state, opened_at, response_due, parts_due,"
+        " escalations, contract, calendar, first_seen, last_seen, occurrences, last_run_id,"
+        " excerpt) VALUES ('FR-2026-000003', 'acme-bolton', 'Acme Ltd', 'sig-a', 'P2',"
+        " 'Major System Failure', 'Major', 'all-trunks-down', 's', '[\"e\"]', NULL, 'logged',"
+        " ?, ?, NULL, '[]', 'standard', 'cal', ?, ?, 2, 'run-2', 'old excerpt')",
+        (NOW.isoformat(), (NOW + 4 * H).isoformat(), NOW.isoformat(), (NOW + 2 * H).isoformat()))
+    conn.executemany(
+        "INSERT INTO occurrences (ref, run_id, seen_at, kind, priority) VALUES (?, ?, ?, ?, ?)",
+        [("FR-2026-000003", "run-1", NOW.isoformat(), "fault", "P2"),
+         ("FR-2026-000003", "run-c", (NOW + H).isoformat(), "all_clear", None),
+         ("FR-2026-000003", "run-2", (NOW + 2 * H).isoformat(), "fault", "P2")])
+    conn.execute(
+        "INSERT INTO outbox (ref, seq, event, channel, payload, created_at, next_attempt_at,"
+        " status) VALUES ('FR-2026-000003', 1, 'opened', 'email', '{\"ref\": \"x\"}', ?, ?,"
+        " 'sent')", (NOW.isoformat(), NOW.isoformat()))
+    conn.execute("INSERT INTO counters VALUES ('fault_ref:2026', 3)")
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+    with Register(db) as register:
+        assert register.schema_version == SCHEMA_VERSION
+        old = register.get("FR-2026-000003")
+        assert (old.occurrences, old.first_seen, old.last_seen) == (2, NOW, NOW + 2 * H)
+        assert (old.last_run_id, old.excerpt) == ("run-2", "old excerpt")
+        kept = register.outbox(ref="FR-2026-000003")
+        assert [(m.seq, m.event, m.channel, m.status, m.payload) for m in kept] == [
+            (1, "opened", "email", "sent", {"ref": "x"})]
+        again = record(register, c=classification("P1", signature="sig-a"), run_id="run-3",
+                       now=NOW + 3 * H)
+        assert again.upgraded and again.ticket.occurrences == 3
+        assert again.ticket.last_seen == NOW + 3 * H
+        assert [m.seq for m in register.outbox(ref="FR-2026-000003", channel="email")] == [1, 2]
+        assert payload_of(register, "FR-2026-000003", "upgraded")["occurrences"] == 3
 
 
 @pytest.mark.parametrize("state", ["resolved_remotely", "resolved", "closed", "cancelled"])
@@ -232,7 +278,7 @@ def test_database_allows_one_open_ticket_per_fault(db: Path, state: str) -> None
         conn.execute("INSERT INTO tickets SELECT 'FR-X', site_id, customer, signature, priority,"
                      " title, fault_class, rule, summary, evidence, non_covered, state,"
                      " opened_at, response_due, parts_due, escalations, contract, calendar,"
-                     " first_seen, last_seen, occurrences, last_run_id, remote_access_due,"
+                     " last_run_id, remote_access_due,"
                      " flapping, flapping_since, responded_at, resolved_at, resolution,"
                      " visit_date, visit_engineer, visit_parts, answers, transcript, excerpt"
                      " FROM tickets WHERE ref = ?", (ref,))

@@ -13,20 +13,21 @@ import pytest
 
 from agent.errors import InventoryError
 from agent.inventory import load_inventory
+from agent.line.secrets import SecretRef
+from agent.tickets.channels.smtp import EmailSettings, recipients
+from agent.tickets.channels.webhook import WebhookSettings
 from agent.tickets.model import OutboxMessage, RunDetails
-from agent.tickets.notify import (
-    RetryPolicy,
-    SecretRef,
+from agent.tickets.register import Register
+from agent.tickets.render import (
     email_body,
     render_email,
-    settings_from_inventory,
     sign,
     subject,
     thread_ids,
     webhook_body,
     webhook_headers,
 )
-from agent.tickets.register import Register
+from agent.tickets.settings import RetryPolicy, settings_from_inventory
 
 from .conftest import NOW, classification, record
 
@@ -86,21 +87,21 @@ def messages(tmp_path: Path) -> list[OutboxMessage]:
 
 def test_settings_from_the_inventory(tmp_path: Path) -> None:
     settings = settings_from_inventory(load_inventory(inventory(tmp_path)))
-    assert settings.email is not None and settings.webhook is not None
-    email = settings.email
+    email, webhook = settings.channels["email"], settings.channels["webhook"]
+    assert isinstance(email, EmailSettings) and isinstance(webhook, WebhookSettings)
     assert (email.host, email.port, email.starttls, email.ssl, email.username) == (
         "smtp.example.net", 587, True, False, "pbxdiag")
     assert email.domain == "21plus.example"
     assert email.password.env == "PBXDIAG_TEST_SMTP_PASSWORD"
-    assert settings.webhook.secret.file == tmp_path / "secrets" / "webhook"
-    assert settings.webhook.where == "https://helpdesk.example"  # no token in errors
+    assert webhook.secret.file == tmp_path / "secrets" / "webhook"
+    assert webhook.where == "https://helpdesk.example"  # no token in errors
     assert settings.retry == RetryPolicy(timedelta(minutes=2), timedelta(minutes=30), 5)
-    assert settings.recipients("standard") == ("support@21plus.example",)
-    assert settings.recipients("standard", "technical_director") == (
+    assert recipients(settings, "standard") == ("support@21plus.example",)
+    assert recipients(settings, "standard", "technical_director") == (
         "support@21plus.example", "td@21plus.example")
-    assert settings.recipients("gold", "account_manager") == (
+    assert recipients(settings, "gold", "account_manager") == (
         "gold@21plus.example", "gold-am@21plus.example")
-    assert settings.recipients("gold", "technical_director") == (
+    assert recipients(settings, "gold", "technical_director") == (
         "gold@21plus.example", "td@21plus.example")
     assert settings.lease >= timedelta(minutes=5)
 
@@ -133,18 +134,18 @@ def test_bad_notification_settings_name_their_line(tmp_path: Path, section: str,
 def test_secret_reference_reads_env_or_file_and_never_shows_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PBXDIAG_TEST_SECRET", "s3cret-value")
-    secret = SecretRef("the webhook secret", env="PBXDIAG_TEST_SECRET").resolve()
+    secret = SecretRef("the webhook secret", env="PBXDIAG_TEST_SECRET").resolve(InventoryError)
     assert secret is not None and secret.reveal() == "s3cret-value"
     assert "s3cret" not in f"{secret} {secret!r}"
     (tmp_path / "key").write_text("from-file\n")
-    from_file = SecretRef("the webhook secret", file=tmp_path / "key").resolve()
+    from_file = SecretRef("the webhook secret", file=tmp_path / "key").resolve(InventoryError)
     assert from_file is not None and from_file.reveal() == "from-file"
     monkeypatch.delenv("PBXDIAG_TEST_SECRET")
     with pytest.raises(InventoryError, match="PBXDIAG_TEST_SECRET \\(the webhook secret\\)"):
-        SecretRef("the webhook secret", env="PBXDIAG_TEST_SECRET").resolve()
+        SecretRef("the webhook secret", env="PBXDIAG_TEST_SECRET").resolve(InventoryError)
     with pytest.raises(InventoryError, match="cannot read the webhook secret file"):
-        SecretRef("the webhook secret", file=tmp_path / "nope").resolve()
-    assert SecretRef("nothing").resolve() is None
+        SecretRef("the webhook secret", file=tmp_path / "nope").resolve(InventoryError)
+    assert SecretRef("nothing").resolve(InventoryError) is None
 
 
 def test_retry_back_off_doubles_up_to_the_cap() -> None:

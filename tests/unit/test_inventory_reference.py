@@ -11,7 +11,9 @@ import jsonschema
 
 from agent.inventory import SCHEMA
 from agent.inventory_reference import PAGE, page_with_reference
-from agent.tickets.notify import EmailSettings, RetryPolicy, WebhookSettings
+from agent.tickets.channels.smtp import EmailSettings
+from agent.tickets.channels.webhook import WebhookSettings
+from agent.tickets.settings import RetryPolicy
 from agent.tickets.sla import Contract, WorkingCalendar
 
 
