@@ -10,8 +10,8 @@ from agent.tickets.classify import (
     PRIORITY_TITLES,
     Classification,
     Priority,
-    classify,
 )
+from agent.tickets.faults import classify, classify_all
 from agent.tickets.lifecycle import CLOSED_STATES, STATES, InvalidTransition
 from agent.tickets.model import (
     AuditEntry,
@@ -58,6 +58,7 @@ __all__ = [
     "WorkingCalendar",
     "add_working_hours",
     "classify",
+    "classify_all",
     "compute_stats",
     "deadlines",
     "working_time_between",

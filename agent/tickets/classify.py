@@ -9,13 +9,12 @@ a support engineer can see *why* a ticket is P1.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal, TypeGuard
 
-from agent.result import RunResult, RunStatus, StepResult
+from agent.result import RunResult, StepResult
 from agent.tickets.cards import (
     CardFamilies,
     families_for,
@@ -24,6 +23,8 @@ from agent.tickets.cards import (
     is_trunk_card,
     location,
 )
+from agent.tickets.identity import SYSTEM, Component, where
+from agent.tickets.identity import identity as identity_text
 from drivers.recovery import event
 
 Priority = Literal["P1", "P2", "P3"]
@@ -78,6 +79,12 @@ class Classification:
     non_covered: str | None = None
     #: Every rule that fired, winner first: the audit of why this priority.
     fired: tuple[str, ...] = ()
+    #: What is broken (agent/tickets/identity.py); ``signature`` records it for the register.
+    component: Component = SYSTEM
+
+    @property
+    def identity(self) -> str:
+        return identity_text(self.rule, self.component)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +95,8 @@ class Finding:
     rule: str
     summary: str
     evidence: tuple[str, ...] = ()
+    #: What is broken; empty for the rules whose component is fixed (identity.FIXED).
+    component: Component = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,31 +134,7 @@ class Facts:
 
 
 _FACT_NAMES: Final = ("cards", "trunks", "extensions", "alarms", "error_log")
-Rule = Callable[[Facts], Finding | None]
-
-
-# --- public entry point --------------------------------------------------------------
-
-
-def classify(run: RunResult) -> Classification | None:
-    """Classify a run; None when there is nothing to ticket.
-
-    A passed run has no fault; an unreachable or broken run with no failed check was
-    never diagnosed, and a ticket with no diagnosis would only be noise.
-    """
-    if run.status == RunStatus.PASSED:
-        return None
-    failed = run.failed_steps
-    if run.status in (RunStatus.UNREACHABLE, RunStatus.ERROR) and not failed:
-        return None
-    facts = Facts.from_run(run)
-    findings = [f for rule in EVIDENCE_RULES if (f := rule(facts)) is not None]
-    findings += hint_findings(failed)
-    if failed:
-        findings.append(_failed_check_finding(failed))
-    if not findings:
-        return None
-    return _build(findings, facts, failed)
+Rule = Callable[[Facts], "Finding | tuple[Finding, ...] | None"]
 
 
 def is_priority(value: object) -> TypeGuard[Priority]:
@@ -200,19 +185,6 @@ def answered_no(value: object) -> bool:
     if isinstance(value, bool):
         return not value
     return isinstance(value, str) and value.strip().lower() in _NO
-
-
-def signature(failed: Sequence[StepResult], rule: str) -> str:
-    """Identify "the same fault" across runs of a site.
-
-    The failed checks' names identify a fault better than the rule: when a fault worsens
-    (one card down, then all of them) the same checks fail, the rule changes, and the
-    register must upgrade the open ticket rather than open a second one. A run with no
-    failed step falls back to the rule id. Volatile data (times, counts) never enters it.
-    """
-    names = sorted({step.name for step in failed})
-    basis = "steps:" + "\n".join(names) if names else f"rule:{rule}"
-    return "sig-" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16]
 
 
 # --- evidence rules ------------------------------------------------------------------
@@ -281,47 +253,68 @@ def caller_report(facts: Facts) -> Finding | None:
     return None
 
 
-def extension_card_down(facts: Facts) -> Finding | None:
+def extension_card_down(facts: Facts) -> tuple[Finding, ...] | None:
     """Some extension cards out (not all): a block of extensions dead, the rest working."""
     cards = [c for c in facts.cards if is_extension_card(c, facts.families)]
     down = [c for c in cards if c.get("status") != "in_service"]
     if not down or len(down) == len(cards):
         return None
-    slots = {location(c).get("slot") for c in down}
-    dead = [e for e in facts.extensions if location(e).get("slot") in slots]
     summary = f"{len(down)} of {len(cards)} extension cards out of service"
-    return Finding("P3", "extension-card-down", summary,
-                   tuple(card_line(c) for c in down) + extension_lines(dead))
+    findings = []
+    for card in down:  # one finding per dead card: each is its own fault
+        slot = location(card).get("slot")
+        dead = [e for e in facts.extensions if location(e).get("slot") == slot]
+        findings.append(Finding("P3", "extension-card-down", summary,
+                                (card_line(card), *extension_lines(dead)),
+                                ("extensions", *where(card, card_only=True))))
+    return tuple(findings)
 
 
-def trunks_down(facts: Facts) -> Finding | None:
+def trunks_down(facts: Facts) -> tuple[Finding, ...] | None:
     """Some trunks unusable while others still carry calls (one dead or busied-out line)."""
     down = [t for t in facts.trunks if not trunk_usable(t)]
     if not down or len(down) == len(facts.trunks):
         return None
     summary = f"{len(down)} of {len(facts.trunks)} trunks down"
-    return Finding("P3", "trunks-down", summary, trunk_lines(down))
+    return _per_card("trunks-down", summary, "trunks", down, trunk_lines)
 
 
-def extensions_down(facts: Facts) -> Finding | None:
+def extensions_down(facts: Facts) -> tuple[Finding, ...] | None:
     """Some extensions faulty or out of service (not-connected ports are not faults)."""
     broken = [e for e in facts.extensions if e.get("state") in _BROKEN_EXTENSION_STATES]
     if not broken or len(broken) == len(facts.extensions):
         return None
     summary = f"{len(broken)} of {len(facts.extensions)} extensions out of order"
-    return Finding("P3", "extensions-down", summary, extension_lines(broken))
+    return _per_card("extensions-down", summary, "extensions", broken, extension_lines)
 
 
-def card_down(facts: Facts) -> Finding | None:
+def _per_card(rule: str, summary: str, domain: str, records: Sequence[Mapping[str, Any]],
+              lines: Callable[[Iterable[Mapping[str, Any]]], tuple[str, ...]]
+              ) -> tuple[Finding, ...]:
+    """One finding per card: the card when several of its ports are down, the port when
+    one is (a second one failing later widens that ticket to the card)."""
+    by_card: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+    for record in records:
+        by_card.setdefault(where(record, card_only=True), []).append(record)
+    findings = []
+    for card, group in by_card.items():
+        place = where(group[0]) if len(group) == 1 else card
+        findings.append(Finding("P3", rule, summary, lines(group), (domain, *place)))
+    return tuple(findings)
+
+
+def card_down(facts: Facts) -> tuple[Finding, ...] | None:
     """A card other than the processor or an extension card out (trunk, voicemail, DSP…)."""
     down = [c for c in facts.cards if c.get("status") != "in_service"
             and not is_processor(c, facts.families)
             and not is_extension_card(c, facts.families)]
     if not down:
         return None
-    lines = tuple(card_line(c) for c in down)
-    summary = f"card {lines[0]}" if len(down) == 1 else f"{len(down)} cards out of service"
-    return Finding("P3", "card-down", summary, lines)
+    return tuple(
+        Finding("P3", "card-down", f"card {card_line(card)}", (card_line(card),),
+                ("trunks" if is_trunk_card(card, facts.families) else "cards",
+                 *where(card, card_only=True)))
+        for card in down)
 
 
 def night_mode_stuck(facts: Facts) -> Finding | None:
@@ -447,26 +440,6 @@ def extension_lines(extensions: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
 
 
 # --- helpers -------------------------------------------------------------------------
-
-
-def _build(findings: list[Finding], facts: Facts, failed: Sequence[StepResult]) -> Classification:
-    """Worst priority wins; on a tie the earlier (evidence before hint) rule wins."""
-    ranked = sorted(findings, key=lambda f: PRIORITY_RANK[f.priority])  # stable: keeps ties
-    winner = ranked[0]
-    evidence: list[str] = [line for f in ranked for line in f.evidence]
-    evidence += [alarm_line(a) for a in facts.alarms]
-    evidence += [step_line(s) for s in failed]
-    return Classification(
-        priority=winner.priority,
-        title=PRIORITY_TITLES[winner.priority],
-        fault_class=FAULT_CLASSES[winner.priority],
-        rule=winner.rule,
-        summary=winner.summary,
-        evidence=tuple(dict.fromkeys(evidence)),
-        signature=signature(failed, winner.rule),
-        non_covered=non_covered_reason(facts),
-        fired=tuple(dict.fromkeys(f.rule for f in ranked)),
-    )
 
 
 def _records(value: object) -> tuple[Mapping[str, Any], ...]:

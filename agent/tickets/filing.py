@@ -12,8 +12,10 @@ from typing import Any
 
 from agent.inventory import Site
 from agent.result import RunResult, RunStatus, StepStatus
-from agent.tickets.classify import Classification, classify
+from agent.tickets.classify import Classification
 from agent.tickets.excerpt import transcript_excerpt
+from agent.tickets.faults import classify_all
+from agent.tickets.identity import from_signature, observed, related
 from agent.tickets.model import RunDetails
 from agent.tickets.register import Outcome, Register, Ticket
 from agent.tickets.sla import Contract, WorkingCalendar
@@ -23,11 +25,20 @@ _DAY_NUMBERS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun
 
 @dataclass(frozen=True, slots=True)
 class Filing:
-    """What the register did with one run."""
+    """What the register did with one run: each fault and its ticket, worst first, and
+    the open tickets this run proved cleared."""
 
-    classification: Classification | None = None
-    outcome: Outcome | None = None
+    faults: tuple[tuple[Classification, Outcome], ...] = ()
     cleared: tuple[Ticket, ...] = field(default_factory=tuple)
+
+    @property
+    def classification(self) -> Classification | None:
+        """The worst fault (what a one-line summary shows)."""
+        return self.faults[0][0] if self.faults else None
+
+    @property
+    def outcome(self) -> Outcome | None:
+        return self.faults[0][1] if self.faults else None
 
 
 def contract_for(site: Site) -> Contract:
@@ -68,17 +79,25 @@ def file_run(register: Register, site: Site, result: RunResult,
         # different signature than the complete run will. The run is recorded; the next
         # complete run decides.
         return Filing()
-    if result.status is RunStatus.PASSED:
-        cleared = register.record_all_clear(site_id=site.id, run_id=result.run_id, now=moment)
-        return Filing(cleared=tuple(cleared))
-    classification = classify(result)
-    if classification is None:
-        return Filing()
-    outcome = register.record_fault(site_id=site.id, customer=site.title,
-                                    classification=classification,
-                                    contract=contract_for(site), run_id=result.run_id,
-                                    now=moment, run=run_details(result))
-    return Filing(classification=classification, outcome=outcome)
+    faults = classify_all(result)
+    details = run_details(result) if faults else RunDetails()
+    filed = tuple((fault, register.record_fault(
+        site_id=site.id, customer=site.title, classification=fault,
+        contract=contract_for(site), run_id=result.run_id, now=moment, run=details,
+        playbook=result.playbook)) for fault in faults)
+    read = set(result.facts)
+    components = [fault.component for fault in faults]
+
+    def proven_clear(ticket: Ticket) -> bool:
+        """All-clear only from proof: this run read what showed the fault, and sees no
+        fault related to it. A run that did not look says nothing."""
+        component = from_signature(ticket.signature)
+        return component is not None and observed(component, read) \
+            and not any(related(component, c) for c in components)
+
+    cleared = register.record_all_clear(site_id=site.id, run_id=result.run_id, now=moment,
+                                        which=proven_clear, playbook=result.playbook)
+    return Filing(faults=filed, cleared=tuple(cleared))
 
 
 #: Step kinds that look at the PBX's health; ``set``/``ask``/``backup`` do not.

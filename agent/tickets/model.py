@@ -82,6 +82,7 @@ class Occurrence:
     seen_at: datetime
     kind: OccurrenceKind
     priority: Priority | None  # None for an all-clear
+    playbook: str | None = None  # which playbook's run saw it (None before schema v4)
 
 
 @dataclass(frozen=True, slots=True)

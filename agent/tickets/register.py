@@ -10,7 +10,7 @@ lose it (the change committed, so did the row) nor invent one. Storage is behind
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -100,25 +100,36 @@ class Register:
 
     def record_fault(self, *, site_id: str, customer: str, classification: Classification,
                      contract: Contract, run_id: str, now: datetime, who: str = _PBXDIAG,
-                     run: RunDetails | None = None) -> Outcome:
+                     run: RunDetails | None = None, playbook: str | None = None) -> Outcome:
         """Open a ticket for a fault, or add this run to the site's open ticket for it.
 
-        Recording the same run twice (a retry after a crash) changes nothing the second
-        time, so a caller may always retry.
+        The ticket is found by what is broken (rules.matching_ticket): one whose component
+        contains this fault's, else one this fault's component contains — which is then
+        widened to it. Recording the same run twice (a retry after a crash) changes nothing
+        the second time, so a caller may always retry.
         """
         c = classification
         details = run or RunDetails()
         with self._store.transaction() as tx:
-            ticket = tx.find_open(rules.dedup_key(site_id, c))
+            ticket, absorbed = rules.matching_ticket(tx.open_tickets(site_id), c)
+            if ticket is not None and rules.widens(ticket, c):
+                tx.set_identity(ticket.ref, signature=c.signature)
+                _audit(tx, ticket.ref, now, who, action="widened",
+                       detail=rules.widened_detail(ticket, c))
+            for other in absorbed:
+                if tx.add_occurrence(other.ref, run_id=run_id, at=now, kind="fault",
+                                     priority=c.priority, playbook=playbook):
+                    _audit(tx, other.ref, now, who, action="part_of",
+                           detail=f"part of {ticket.ref if ticket else '?'}: {c.summary}")
             if ticket is None:
                 ref = _open_ticket(tx, site_id=site_id, customer=customer, c=c,
                                    contract=contract, run_id=run_id, now=now, who=who,
-                                   run=details)
+                                   run=details, playbook=playbook)
                 _notify(tx, ref, "opened", now, detail=c.summary)
                 return Outcome(ticket=tx.get(ref), opened=True)
             previous = tx.last_kind(ticket.ref)
             if not tx.add_occurrence(ticket.ref, run_id=run_id, at=now, kind="fault",
-                                     priority=c.priority):
+                                     priority=c.priority, playbook=playbook):
                 return Outcome(ticket=ticket, opened=False)
             tx.note_run(ticket.ref, run_id=run_id,
                         answers=rules.merged_answers(ticket, details.answers),
@@ -140,18 +151,22 @@ class Register:
             return Outcome(ticket=tx.get(ticket.ref), opened=False,
                            upgraded=upgrade is not None)
 
-    def record_all_clear(self, *, site_id: str, run_id: str, now: datetime) -> list[Ticket]:
-        """Note that a run found the site healthy; closing a ticket stays a human decision.
+    def record_all_clear(self, *, site_id: str, run_id: str, now: datetime,
+                         which: Callable[[Ticket], bool] | None = None,
+                         playbook: str | None = None) -> list[Ticket]:
+        """Note that a run saw these faults gone; closing a ticket stays a human decision.
 
+        ``which`` picks the open tickets the run proved clear (filing.py: a run that did
+        not look at a component says nothing about it); None means every open ticket.
         The first all-clear after a fault notifies; a fault that keeps clearing and
         returning is marked flapping instead (flapping.py has the rule).
         """
         with self._store.transaction() as tx:
-            tickets = tx.open_tickets(site_id)
+            tickets = [t for t in tx.open_tickets(site_id) if which is None or which(t)]
             for ticket in tickets:
                 previous = tx.last_kind(ticket.ref)
                 added = tx.add_occurrence(ticket.ref, run_id=run_id, at=now, kind="all_clear",
-                                          priority=None)
+                                          priority=None, playbook=playbook)
                 if rules.clears_fault(ticket, previous, added=added):
                     _after_clear(tx, ticket, now)
             return tickets
@@ -271,13 +286,14 @@ class Register:
 
 def _open_ticket(tx: Transaction, *, site_id: str, customer: str, c: Classification,
                  contract: Contract, run_id: str, now: datetime, who: str,
-                 run: RunDetails) -> str:
+                 run: RunDetails, playbook: str | None = None) -> str:
     year = rules.ref_year(now)
     ref = rules.fault_ref(year, tx.bump_counter(f"fault_ref:{year:04d}"))
     ticket = rules.new_ticket(ref=ref, site_id=site_id, customer=customer, c=c,
                               contract=contract, run_id=run_id, now=now, run=run)
     tx.insert_ticket(ticket)
-    tx.add_occurrence(ref, run_id=run_id, at=now, kind="fault", priority=c.priority)
+    tx.add_occurrence(ref, run_id=run_id, at=now, kind="fault", priority=c.priority,
+                      playbook=playbook)
     _audit(tx, ref, now, who, action="opened", detail=rules.opened_detail(ticket))
     if c.non_covered:
         _audit(tx, ref, now, who, action="non_covered_noted", detail=c.non_covered)

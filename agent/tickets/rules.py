@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from agent.tickets.classify import PRIORITY_RANK, Classification
 from agent.tickets.flapping import Event, is_flapping
+from agent.tickets.identity import contains, from_signature, text
 from agent.tickets.lifecycle import LOGGED, RESPONSE_STATES, is_open
 from agent.tickets.model import RunDetails, Ticket, iso
 from agent.tickets.sla import Contract, deadlines
@@ -56,6 +57,47 @@ class StateMove:
 
 def dedup_key(site_id: str, c: Classification) -> DedupKey:
     return DedupKey(site_id=site_id, signature=c.signature)
+
+
+def matching_ticket(open_tickets: Sequence[Ticket], c: Classification
+                    ) -> tuple[Ticket | None, list[Ticket]]:
+    """The open ticket a fault joins, and the other open tickets it is part of.
+
+    One fault, one ticket: an open ticket whose component contains (or is) the fault's
+    takes it; otherwise the oldest ticket the fault's component contains takes it (and
+    is widened), and the other contained ones record the occurrence too; otherwise a new
+    ticket. A ticket from before fault identities (no component recorded) matches only
+    by its signature."""
+    component = c.component
+    recorded = [(t, from_signature(t.signature)) for t in open_tickets]
+    exact = [t for t, k in recorded if k is None and t.signature == c.signature]
+    if exact:
+        return exact[0], []
+    wider = [t for t, k in recorded if k is not None and contains(k, component)]
+    if wider:
+        return _narrowest(wider), []
+    inside = sorted((t for t, k in recorded if k is not None and contains(component, k)),
+                    key=lambda t: (t.opened_at, t.ref))
+    if inside:
+        return inside[0], inside[1:]
+    return None, []
+
+
+def _narrowest(tickets: Sequence[Ticket]) -> Ticket:
+    """Of the tickets containing a fault, the most specific one (then the oldest)."""
+    return max(tickets, key=lambda t: (len(from_signature(t.signature) or ()),
+                                       -t.opened_at.timestamp()))
+
+
+def widens(ticket: Ticket, c: Classification) -> bool:
+    """The fault covers more than the ticket did: the ticket takes the wider component."""
+    return ticket.signature != c.signature and from_signature(ticket.signature) is not None \
+        and contains(c.component, from_signature(ticket.signature) or ())
+
+
+def widened_detail(ticket: Ticket, c: Classification) -> str:
+    old = from_signature(ticket.signature) or ()
+    return f"widened from {text(old)} to {text(c.component)} ({c.rule}): {c.summary}"
 
 
 def fault_ref(year: int, number: int) -> str:

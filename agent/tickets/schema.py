@@ -7,6 +7,7 @@ the next change is a new function at the end of ``MIGRATIONS``.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from typing import Final
@@ -175,7 +176,43 @@ def v3_derived_counts_any_channel(conn: sqlite3.Connection) -> None:
     ))
 
 
+def v4_fault_identity(conn: sqlite3.Connection) -> None:
+    """Fault identity (agent/tickets/identity.py): open tickets keyed by what is broken.
+
+    Occurrences record which playbook saw them. Each open ticket's signature — once the
+    names of the checks that failed — is recomputed from its stored rule and evidence as
+    ``component:…``; a ticket whose evidence does not say enough, or whose component
+    another open ticket of the site already has, keeps its old signature, and its audit
+    trail says so.
+    """
+    from datetime import UTC, datetime
+
+    from agent.tickets.identity import recompute, signature
+    from agent.tickets.lifecycle import CLOSED_STATES
+
+    conn.execute("ALTER TABLE occurrences ADD COLUMN playbook TEXT")
+    now = datetime.now(UTC).isoformat()
+    taken: set[tuple[str, str]] = set()
+    rows = conn.execute("SELECT ref, site_id, rule, evidence, state FROM tickets "
+                        "ORDER BY opened_at, ref").fetchall()
+    for ref, site_id, rule, evidence, state in rows:
+        if state in CLOSED_STATES:
+            continue
+        component = recompute(rule, json.loads(evidence or "[]"))
+        new = signature(component) if component is not None else None
+        if new is None or (site_id, new) in taken:
+            why = ("its stored evidence does not say which component" if new is None else
+                   "another open ticket of the site has the same component")
+            detail = f"identity could not be recomputed ({why}): kept as it was"
+        else:
+            taken.add((site_id, new))
+            conn.execute("UPDATE tickets SET signature = ? WHERE ref = ?", (new, ref))
+            detail = f"identity recomputed from the stored evidence: {new}"
+        conn.execute("INSERT INTO audit (ref, at, who, action, detail) VALUES (?, ?, ?, ?, ?)",
+                     (ref, now, "pbxdiag", "identity_migrated", detail))
+
+
 #: Append only.
 MIGRATIONS: Final[tuple[Migration, ...]] = (v1_initial, v2_lifecycle_escalations_outbox,
-                                            v3_derived_counts_any_channel)
+                                            v3_derived_counts_any_channel, v4_fault_identity)
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,11 +16,12 @@ from agent.tickets.classify import (
     PRIORITY_TITLES,
     Classification,
     Facts,
-    classify,
     is_priority,
     non_covered_reason,
     trunk_lines,
 )
+from agent.tickets.faults import classify, classify_all
+from agent.tickets.identity import contains
 from drivers.model import (
     Alarm,
     AlarmLevel,
@@ -93,11 +94,11 @@ def test_failed_run_with_nothing_failed_and_no_evidence_has_no_ticket() -> None:
     assert classify(run(step("cards", StepStatus.OK), cards=HEALTHY_CARDS)) is None
 
 
-def test_unreachable_run_with_a_failed_check_is_classified() -> None:
+def test_an_unreachable_run_is_never_a_fault_whatever_its_hints() -> None:
+    """Issue 12: a step error is ours or the line's, never the PBX's evidence."""
     result = run(step("connect", StepStatus.ERROR, priority="P1", summary="PBX not answering"),
                  status=RunStatus.UNREACHABLE)
-    c = classified(result)
-    assert (c.priority, c.rule, c.summary) == ("P1", "hint:connect", "PBX not answering")
+    assert classify(result) is None
 
 
 # --- P1 ------------------------------------------------------------------------------
@@ -223,7 +224,8 @@ def test_hint_worse_than_evidence_wins() -> None:
     trunks = [trunk(1, TrunkState.FAULT)]
     c = classified(run(step("trunks", priority="P1", summary="site cut off"), trunks=trunks))
     assert (c.priority, c.rule, c.summary) == ("P1", "hint:trunks", "site cut off")
-    assert c.fired == ("hint:trunks", "all-trunks-down", "failed-check")
+    # a failed check the evidence explains adds no finding of its own (issue 12)
+    assert c.fired == ("hint:trunks", "all-trunks-down")
 
 
 def test_evidence_worse_than_hint_wins() -> None:
@@ -276,29 +278,54 @@ def test_unpadded_power_code_is_recognised() -> None:
     assert non_covered_reason(facts) == "possible non-covered cause: DC power down (#011)"
 
 
-# --- signature -----------------------------------------------------------------------
+# --- fault identity (issue 12: what is broken, not which checks noticed) ------------
 
 
-def test_signature_is_stable_across_runs_and_step_order() -> None:
+def test_identity_is_stable_across_runs_and_step_order() -> None:
     a = classified(run(step("b"), step("a"), run_id="r1", trunks=[trunk(1, TrunkState.FAULT)]))
     b = classified(run(step("a"), step("b"), run_id="r2", trunks=[trunk(2, TrunkState.FAULT)]))
     assert a.signature == b.signature
-    assert a.signature.startswith("sig-")
+    assert a.signature == "component:trunks"
+    assert a.identity == "all-trunks-down @ trunks"
 
 
-def test_signature_differs_for_different_failed_checks() -> None:
-    assert classified(run(step("a"))).signature != classified(run(step("b"))).signature
+def test_the_same_fault_seen_by_different_checks_has_one_identity() -> None:
+    dead = [card(0, "MPR"), card(1, "DLC16", CardStatus.FAULT), card(2, "DLC16")]
+    by_health_check = classified(run(step("Every card in service"), cards=dead))
+    by_user_playbook = classified(run(step("my own card check"), cards=dead))
+    assert by_health_check.signature == by_user_playbook.signature
+    assert by_health_check.component == ("extensions", "cab 1 slot 01")
 
 
-def test_worsening_fault_keeps_its_signature() -> None:
-    """Same failing check, worse evidence: the register must upgrade, not duplicate."""
+def test_worsening_fault_contains_the_earlier_one() -> None:
+    """One extension card down, then all: the wider fault contains the first, so the
+    register widens that ticket instead of opening a second."""
     one_down = [card(0, "MPR"), card(1, "DLC16", CardStatus.FAULT), card(2, "DLC16")]
     all_down = [card(0, "MPR"), card(1, "DLC16", CardStatus.FAULT),
                 card(2, "DLC16", CardStatus.FAULT)]
     minor = classified(run(step("cards"), cards=one_down))
     major = classified(run(step("cards"), cards=all_down))
     assert (minor.priority, major.priority) == ("P3", "P1")
-    assert minor.signature == major.signature
+    assert contains(major.component, minor.component)
+
+
+def test_two_disjoint_faults_are_two_faults() -> None:
+    cards = [card(0, "MPR"), card(1, "DLC16", CardStatus.FAULT), card(2, "DLC16"),
+             card(3, "LCOT8", CardStatus.FAULT)]
+    trunks = [trunk(1, TrunkState.FAULT), trunk(9, TrunkState.IN_SERVICE, slot=4)]
+    faults = classify_all(run(step("cards"), cards=cards, trunks=trunks))
+    assert sorted(f.component for f in faults) == [("extensions", "cab 1 slot 01"),
+                                                  ("trunks", "cab 1 slot 03")]
+
+
+def test_a_run_that_read_nothing_of_the_pbx_has_no_fault() -> None:
+    """Our own error or a bad line made every step fail: no evidence, no ticket."""
+    broken = RunResult(run_id="r", site="s", playbook="p", started_at=datetime.now(UTC),
+                       status=RunStatus.FAILED,
+                       steps=[StepResult("Every card in service", StepStatus.ERROR,
+                                         getter="cards",
+                                         on_failure=FailureHint(priority="P1"))])
+    assert classify_all(broken) == []
 
 
 def test_trunk_lines_group_runs_per_card() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from agent.result import RunResult, RunStatus, StepResult, StepStatus
 from agent.tickets.cards import families_for
-from agent.tickets.classify import classify
+from agent.tickets.faults import classify
 from drivers import available_drivers
 from drivers.model import Card, CardStatus, Location, to_jsonable
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from agent.result import RunResult, RunStatus
-from agent.tickets.classify import Classification, classify
+from agent.tickets.classify import Classification
+from agent.tickets.faults import classify
 
 from . import builders as b
 

@@ -107,7 +107,8 @@ class SqliteStore:
     def occurrences(self, ref: str) -> list[Occurrence]:
         found = self._read("SELECT * FROM occurrences WHERE ref = ? ORDER BY seen_at, id", (ref,))
         return [Occurrence(ref=r["ref"], run_id=r["run_id"], seen_at=rows.dt(r["seen_at"]),
-                           kind=r["kind"], priority=rows.priority_or_none(r["priority"]))
+                           kind=r["kind"], priority=rows.priority_or_none(r["priority"]),
+                           playbook=r["playbook"])
                 for r in found]
 
     def audit_entries(self, ref: str) -> list[AuditEntry]:
@@ -199,12 +200,15 @@ class SqliteTransaction:
         self._conn.execute(rows.TICKET_INSERT, rows.ticket_columns(ticket))
 
     def add_occurrence(self, ref: str, *, run_id: str, at: datetime, kind: OccurrenceKind,
-                       priority: Priority | None) -> bool:
+                       priority: Priority | None, playbook: str | None = None) -> bool:
         """Insert unless this run was already recorded; True when a row was added."""
         cursor = self._conn.execute(
-            "INSERT OR IGNORE INTO occurrences (ref, run_id, seen_at, kind, priority)"
-            " VALUES (?, ?, ?, ?, ?)", (ref, run_id, iso(at), kind, priority))
+            "INSERT OR IGNORE INTO occurrences (ref, run_id, seen_at, kind, priority, playbook)"
+            " VALUES (?, ?, ?, ?, ?, ?)", (ref, run_id, iso(at), kind, priority, playbook))
         return cursor.rowcount == 1
+
+    def set_identity(self, ref: str, *, signature: str) -> None:
+        self._conn.execute("UPDATE tickets SET signature = ? WHERE ref = ?", (signature, ref))
 
     def last_kind(self, ref: str) -> str | None:
         row = self._conn.execute("SELECT kind FROM occurrences WHERE ref = ? ORDER BY seen_at"
