@@ -5,22 +5,22 @@ The server offers what a console needs — it WILL ECHO (the PBX echoes) and WIL
 SUPPRESS-GO-AHEAD (full duplex) — accepts the client's SGA, and refuses every other
 option. Negotiation follows the RFC 1143 rule that keeps both ends out of loops: answer
 only a request that would change an option's state. Data is binary-safe: 0xFF is doubled
-both ways. The raw variant (``serve_tcp``) is a terminal server's "raw TCP" port: bytes
-only, no negotiation — what pyserial's ``socket://`` (our ``tcp://``) expects.
+both ways. The wire format is the client's own (``agent.line.telnet_codec``), so the two
+ends cannot drift apart. The raw variant (``serve_tcp``) is a terminal server's "raw TCP"
+port: bytes only, no negotiation — what pyserial's ``socket://`` (our ``tcp://``) expects.
 """
 
 from __future__ import annotations
 
 import contextlib
-import enum
 import logging
-import re
 import select
 import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from agent.line.telnet_codec import DO, DONT, ECHO, IAC, SGA, WILL, WONT, TelnetCodec, answer
 from simulators.lines.conditions import LineConditions, LineStats
 from simulators.lines.pump import LineGroup, LineHandler
 from simulators.lines.session import DEFAULT_USERNAME, SessionMaker, login_session_maker
@@ -30,90 +30,32 @@ from simulators.state import PbxState
 
 log = logging.getLogger(__name__)
 
-IAC, DONT, DO, WONT, WILL, SB, SE = 255, 254, 253, 252, 251, 250, 240
-ECHO, SGA = 1, 3
-CR, LF, NUL = 13, 10, 0
-_BARE_CR = re.compile(rb"\r(?!\n)")
 
-
-class _Parse(enum.Enum):
-    DATA = enum.auto()
-    IAC = enum.auto()
-    OPTION = enum.auto()
-    SB = enum.auto()
-    SB_IAC = enum.auto()
-
-
-class TelnetServerCodec:
-    """Server side of RFC 854: decode client bytes, answer negotiation, encode output."""
+class TelnetServerCodec(TelnetCodec):
+    """Server side of RFC 854: the shared wire format, with the server's own answers."""
 
     #: Options the server performs (WILL) and options it lets the client perform (DO).
     OURS = frozenset({ECHO, SGA})
     THEIRS = frozenset({SGA})
 
     def __init__(self) -> None:
+        super().__init__()
         self.ours: dict[int, bool] = {}  # option -> enabled (server side)
         self.theirs: dict[int, bool] = {}  # option -> enabled (client side)
         self._offered: set[int] = set()  # WILL sent, DO/DONT not yet received
-        self._state = _Parse.DATA
-        self._verb = 0
-        self._after_cr = False
 
     def opening(self) -> bytes:
         """What the server says first: it will echo and suppress go-ahead."""
         self._offered |= self.OURS
         return bytes((IAC, WILL, ECHO, IAC, WILL, SGA))
 
-    def encode(self, data: bytes) -> bytes:
-        """Double IAC; a CR not followed by LF becomes CR NUL (NVT rule)."""
-        return _BARE_CR.sub(b"\r\x00", data.replace(b"\xff", b"\xff\xff"))
-
-    def decode(self, raw: bytes) -> tuple[bytes, bytes]:
-        """(data for the console, negotiation replies for the client)."""
-        data = bytearray()
-        reply = bytearray()
-        for byte in raw:
-            self._byte(byte, data, reply)
-        return bytes(data), bytes(reply)
-
-    def _byte(self, byte: int, data: bytearray, reply: bytearray) -> None:
-        state = self._state
-        if state is _Parse.DATA:
-            if byte == IAC:
-                self._state = _Parse.IAC
-            elif not (self._after_cr and byte == NUL):  # CR NUL is a bare CR
-                data.append(byte)
-            self._after_cr = byte == CR
-        elif state is _Parse.IAC:
-            self._command(byte, data)
-        elif state is _Parse.OPTION:
-            self._state = _Parse.DATA
-            reply += self._negotiate(self._verb, byte)
-        elif state is _Parse.SB:
-            if byte == IAC:
-                self._state = _Parse.SB_IAC
-        else:  # SB_IAC: IAC SE ends the subnegotiation, IAC IAC is data inside it
-            self._state = _Parse.DATA if byte == SE else _Parse.SB
-
-    def _command(self, byte: int, data: bytearray) -> None:
-        if byte == IAC:
-            data.append(IAC)
-            self._after_cr = False
-            self._state = _Parse.DATA
-        elif byte in (DO, DONT, WILL, WONT):
-            self._verb = byte
-            self._state = _Parse.OPTION
-        elif byte == SB:
-            self._state = _Parse.SB
-        else:  # NOP, GA, AYT, BRK, ...: nothing a maintenance console acts on
-            self._state = _Parse.DATA
-
     def _negotiate(self, verb: int, option: int) -> bytes:
         if verb in (DO, DONT):
             return self._ours(option, enable=verb == DO)
-        return self._theirs(option, enable=verb == WILL)
+        return answer(self.theirs, self.THEIRS, option, enable=verb == WILL, yes=DO, no=DONT)
 
     def _ours(self, option: int, *, enable: bool) -> bytes:
+        """Like ``answer``, but a DO/DONT that answers our own WILL gets no reply."""
         was_offered = option in self._offered
         self._offered.discard(option)
         if enable and option not in self.OURS:
@@ -124,14 +66,6 @@ class TelnetServerCodec:
         if was_offered:
             return b""  # the client's DO/DONT answers our WILL
         return bytes((IAC, WILL if enable else WONT, option))
-
-    def _theirs(self, option: int, *, enable: bool) -> bytes:
-        if enable and option not in self.THEIRS:
-            return bytes((IAC, DONT, option))
-        if enable == self.theirs.get(option, False):
-            return b""
-        self.theirs[option] = enable
-        return bytes((IAC, DO if enable else DONT, option))
 
 
 class TcpConsole(LineHandler):

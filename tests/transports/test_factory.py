@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from agent.errors import InputError
-from agent.line.transports import SCHEMES, transport_for_url
+from agent.line.transports import (
+    LineRequest,
+    Transport,
+    register_transport,
+    schemes,
+    transport_for_url,
+)
 from agent.line.transports.modem import DEFAULT_INIT, ModemTransport
+from agent.line.transports.registry import ENTRY_POINT_GROUP, unregister_transport
 from agent.line.transports.serial import SerialTransport
 from agent.line.transports.ssh import SSHTransport
 from agent.line.transports.telnet import TelnetTransport
@@ -28,7 +37,51 @@ def test_every_scheme_builds_its_transport() -> None:
     assert isinstance(build("rfc2217://ts.example:7001"), SerialTransport)
     assert isinstance(build("serial:///dev/ttyUSB0"), SerialTransport)
     assert isinstance(build("modem:///dev/ttyUSB0?number=599"), ModemTransport)
-    assert SCHEMES == ("ssh", "telnet", "tcp", "rfc2217", "serial", "modem")
+    assert schemes() == ("ssh", "telnet", "tcp", "rfc2217", "serial", "modem")
+
+
+def test_the_built_in_schemes_are_entry_points_like_a_plug_in() -> None:
+    declared = {entry.name: entry.value for entry in entry_points(group=ENTRY_POINT_GROUP)}
+    assert declared["tcp"] == "agent.line.transports.tcp:from_url"
+    assert set(declared) >= set(schemes())
+
+
+class _X25Line(TelnetTransport):
+    """A stand-in for a plug-in's own line type."""
+
+
+@pytest.fixture
+def x25() -> Iterator[list[LineRequest]]:
+    seen: list[LineRequest] = []
+
+    def build_x25(line: LineRequest) -> Transport:
+        seen.append(line)
+        host, port = line.host_port(1998)
+        return _X25Line(host=host, port=port, connect_timeout=line.options.number("pad", 1.0))
+
+    register_transport("x25", build_x25)
+    try:
+        yield seen
+    finally:
+        unregister_transport("x25")
+
+
+def test_a_scheme_registered_in_process_is_found_by_the_factory(
+        x25: list[LineRequest]) -> None:
+    line = build("x25://pad.example?pad=2.5", known_hosts=Path("/kh"))
+    assert isinstance(line, _X25Line)
+    assert (line.host, line.port, line.connect_timeout) == ("pad.example", 1998, 2.5)
+    assert x25[0].credentials == CREDENTIALS and x25[0].known_hosts == Path("/kh")
+    assert schemes()[-1] == "x25"
+    with pytest.raises(InputError, match=r"unknown option\(s\) baud for x25:// lines.*"
+                                         r"supported: pad"):
+        build("x25://pad.example?baud=9600")
+
+
+def test_an_unregistered_scheme_is_unsupported_again(x25: list[LineRequest]) -> None:
+    unregister_transport("x25")
+    with pytest.raises(InputError, match="unsupported line type 'x25'"):
+        build("x25://pad.example")
 
 
 def test_unknown_scheme_lists_the_supported_ones() -> None:

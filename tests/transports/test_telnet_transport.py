@@ -9,19 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from agent.errors import ConnectFailed, LineDropped
-from agent.line.transports.telnet import (
-    DO,
-    DONT,
-    ECHO,
-    IAC,
-    SB,
-    SE,
-    SGA,
-    WILL,
-    WONT,
-    TelnetNegotiator,
-    TelnetTransport,
-)
+from agent.line.telnet_codec import DO, DONT, ECHO, IAC, SB, SE, SGA, WILL, WONT
+from agent.line.transports.telnet import TelnetNegotiator, TelnetTransport
 
 TTYPE, NAWS, BINARY, LINEMODE = 24, 31, 0, 34
 

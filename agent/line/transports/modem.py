@@ -34,6 +34,7 @@ import structlog
 from agent.line.errors import (
     ConnectFailed,
     ConnectionProblem,
+    InputError,
     LineBusy,
     LineDropped,
     NoAnswer,
@@ -41,7 +42,8 @@ from agent.line.errors import (
     NoDialTone,
 )
 from agent.line.transports.base import Transport
-from agent.line.transports.serial import SerialSettings, SerialTransport
+from agent.line.transports.options import LineRequest
+from agent.line.transports.serial import SerialSettings, SerialTransport, serial_settings
 
 log = structlog.get_logger(__name__)
 
@@ -468,3 +470,23 @@ def _file_dcd(path: Path) -> bool:
     except (OSError, ValueError):
         return True
     return bool(status.get("dcd", True)) if isinstance(status, dict) else True
+
+
+def from_url(line: LineRequest) -> Transport:
+    """``modem:///dev/ttyUSB0?number=...``: the dialling options, then the port's own."""
+    opts = line.options
+    device = line.device()
+    number = opts.text("number")
+    if not number:
+        raise InputError(f"modem URL needs the number to dial (?number=...): {opts.url}")
+    dial = (opts.text("dial", "tone") or "tone").lower()
+    if dial not in ("tone", "pulse"):
+        raise InputError(f"option dial={dial!r} in {opts.url}: expected tone or pulse")
+    options = ModemOptions(
+        number=number, init=opts.texts("init", DEFAULT_INIT), pulse=dial == "pulse",
+        retries=opts.integer("retries", 2), backoff=opts.number("backoff", 5.0),
+        dial_timeout=opts.number("dial_timeout", 60.0, minimum=1.0),
+        command_timeout=opts.number("command_timeout", 5.0, minimum=0.1),
+        guard=opts.number("guard", 1.0), carrier_file=opts.path("carrier_file"),
+        carrier_poll=opts.number("carrier_poll", 0.25, minimum=0.01))
+    return ModemTransport(device=device, options=options, settings=serial_settings(opts))

@@ -2,7 +2,9 @@
 
 pyserial already speaks all three (``serial_for_url``); this module only maps the
 transport contract onto it: ``read`` returns what has arrived (``b""`` at the deadline),
-and a port that goes away raises ``LineDropped``.
+and a port that goes away raises ``LineDropped``. It builds ``serial://`` lines and holds
+the options every pyserial line shares (``serial_settings``, ``wake_bytes``); ``tcp.py`` and
+``rfc2217.py`` build the other two schemes on the same transport.
 
 One pyserial cost is avoided on purpose: assigning ``Serial.timeout`` reconfigures the
 port, which for RFC 2217 is a network round trip with pyserial's own 50 ms polling sleep.
@@ -24,6 +26,7 @@ import serial
 
 from agent.line.errors import ConnectFailed, InputError, LineDropped
 from agent.line.transports.base import Transport
+from agent.line.transports.options import LineOptions, LineRequest
 
 PARITIES = {"N": serial.PARITY_NONE, "E": serial.PARITY_EVEN, "O": serial.PARITY_ODD,
             "M": serial.PARITY_MARK, "S": serial.PARITY_SPACE}
@@ -190,3 +193,27 @@ def _fileno(port: SerialPort) -> int | None:
     except (AttributeError, io.UnsupportedOperation, OSError):
         return None
     return fd
+
+
+def serial_settings(opts: LineOptions) -> SerialSettings:
+    """The RS-232 options (``baud``, ``databits``, ``parity``, ``stopbits``, flow control)."""
+    return SerialSettings(
+        baud=opts.integer("baud", DEFAULT_BAUD, minimum=1),
+        data_bits=opts.integer("databits", 8),
+        parity=(opts.text("parity", "N") or "N").upper(),
+        stop_bits=opts.text("stopbits", "1") or "1",
+        xonxoff=opts.flag("xonxoff"), rtscts=opts.flag("rtscts"))
+
+
+def wake_bytes(opts: LineOptions) -> bytes:
+    """What to send right after opening (CR unless the site says otherwise; see the docs)."""
+    return (opts.text("wake", "\r") or "").encode("latin-1", errors="replace")
+
+
+def from_url(line: LineRequest) -> Transport:
+    """``serial:///dev/ttyUSB0[?options]``: a local port, locked unless ``exclusive=0``."""
+    opts = line.options
+    device = line.device()
+    return SerialTransport(port_url=device, display_url=f"serial://{device}",
+                           settings=serial_settings(opts), connect_timeout=line.connect_timeout,
+                           exclusive=opts.flag("exclusive", True), wake=wake_bytes(opts))

@@ -3,8 +3,8 @@
 There is no silent auto-add: an unknown key is refused with its fingerprint so support
 can check it with the site — unless the site opts in to trust-on-first-use (``tofu``),
 which records the first key seen (and logs its fingerprint). A *changed* key is always
-refused, TOFU or not. The socket gets TCP_NODELAY because paramiko never sets it and
-each authentication round would otherwise stall ~40 ms.
+refused, TOFU or not. The socket gets TCP_NODELAY (``connect.py``) because paramiko never
+sets it and each authentication round would otherwise stall ~40 ms.
 
 Per-site options: ``key_file`` (public-key authentication first, password or
 keyboard-interactive after), ``tofu``, ``legacy`` and ``keepalive``. By default the
@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import socket
 import threading
 from pathlib import Path
 
@@ -29,6 +28,8 @@ import structlog
 from agent.line.errors import AuthFailed, ConnectFailed, HostKeyRejected, LineDropped
 from agent.line.secrets import REDACTOR
 from agent.line.transports.base import Credentials, Transport
+from agent.line.transports.connect import open_tcp_socket
+from agent.line.transports.options import LineRequest
 
 log = structlog.get_logger(__name__)
 
@@ -106,7 +107,8 @@ class SSHTransport(Transport):
     def open(self) -> None:
         try:
             self._transport = paramiko.Transport(
-                self._connect_socket(),
+                open_tcp_socket(self.host, self.port, timeout=self.connect_timeout,
+                                shown=self.display_url),
                 disabled_algorithms=None if self.legacy else WEAK_ALGORITHMS)
             self._negotiate(self._transport)
             self._verify_host_key(self._transport.get_remote_server_key())
@@ -117,15 +119,6 @@ class SSHTransport(Transport):
         except BaseException:
             self.close()
             raise
-
-    def _connect_socket(self) -> socket.socket:
-        try:
-            sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
-        except OSError as err:
-            raise ConnectFailed(f"cannot connect to {self.display_url}: {err.strerror or err}") \
-                from None
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return sock
 
     def _verify_host_key(self, key: paramiko.PKey) -> None:
         if not self.tofu:
@@ -275,3 +268,17 @@ class SSHTransport(Transport):
             channel.close()
         if transport is not None:
             transport.close()
+
+
+def from_url(line: LineRequest) -> Transport:
+    """``ssh://[user@]host[:port]``: the URL's user wins over the site's username."""
+    opts = line.options
+    host, port = line.host_port(22)
+    return SSHTransport(
+        host=host, port=port,
+        credentials=Credentials(line.parts.username or line.credentials.username,
+                                line.credentials.password),
+        known_hosts=opts.path("known_hosts") or line.known_hosts,
+        connect_timeout=line.connect_timeout,
+        key_file=opts.path("key_file"), tofu=opts.flag("tofu"), legacy=opts.flag("legacy"),
+        keepalive=opts.integer("keepalive", DEFAULT_KEEPALIVE))

@@ -7,104 +7,39 @@ SUPPRESS-GO-AHEAD, and its own SGA when asked — and refuses every other option
 answers only requests that would change an option's state (RFC 1143's rule against
 negotiation loops). Data is binary-safe: 0xFF is doubled on the way out and undoubled on
 the way in; a CR going out is sent as CR NUL (the NVT rule) unless an LF follows it.
+The wire format itself is ``agent.line.telnet_codec``, shared with the simulator's server.
 """
 
 from __future__ import annotations
 
 import contextlib
-import enum
-import re
 import socket
 import time
 
-from agent.line.errors import ConnectFailed, LineDropped
+from agent.line.errors import LineDropped
+from agent.line.telnet_codec import DO, DONT, ECHO, SGA, WILL, WONT, TelnetCodec, answer
 from agent.line.transports.base import Transport
-
-IAC, DONT, DO, WONT, WILL, SB, SE = 255, 254, 253, 252, 251, 250, 240
-ECHO, SGA = 1, 3
-CR, NUL = 13, 0
-_BARE_CR = re.compile(rb"\r(?!\n)")
+from agent.line.transports.connect import open_tcp_socket
+from agent.line.transports.options import LineRequest
 
 
-class _Parse(enum.Enum):
-    DATA = enum.auto()
-    IAC = enum.auto()
-    OPTION = enum.auto()
-    SB = enum.auto()
-    SB_IAC = enum.auto()
-
-
-class TelnetNegotiator:
+class TelnetNegotiator(TelnetCodec):
     """Client side of the option negotiation; pure (no socket), so it is testable alone."""
 
     SERVER_MAY = frozenset({ECHO, SGA})  # server WILL x -> we answer DO x
     CLIENT_WILL = frozenset({SGA})  # server DO x -> we answer WILL x
 
     def __init__(self) -> None:
+        super().__init__()
         self.server_options: dict[int, bool] = {}
         self.client_options: dict[int, bool] = {}
-        self._state = _Parse.DATA
-        self._verb = 0
-        self._after_cr = False
-
-    @staticmethod
-    def encode(data: bytes) -> bytes:
-        return _BARE_CR.sub(b"\r\x00", data.replace(b"\xff", b"\xff\xff"))
-
-    def decode(self, raw: bytes) -> tuple[bytes, bytes]:
-        """(data for the console, replies to send to the server)."""
-        data = bytearray()
-        reply = bytearray()
-        for byte in raw:
-            state = self._state
-            if state is _Parse.DATA:
-                if byte == IAC:
-                    self._state = _Parse.IAC
-                    continue
-                if not (self._after_cr and byte == NUL):
-                    data.append(byte)
-                self._after_cr = byte == CR
-            elif state is _Parse.IAC:
-                self._command(byte, data)
-            elif state is _Parse.OPTION:
-                self._state = _Parse.DATA
-                reply += self._negotiate(self._verb, byte)
-            elif state is _Parse.SB:
-                if byte == IAC:
-                    self._state = _Parse.SB_IAC
-            else:
-                self._state = _Parse.DATA if byte == SE else _Parse.SB
-        return bytes(data), bytes(reply)
-
-    def _command(self, byte: int, data: bytearray) -> None:
-        if byte == IAC:
-            data.append(IAC)
-            self._after_cr = False
-            self._state = _Parse.DATA
-        elif byte in (DO, DONT, WILL, WONT):
-            self._verb = byte
-            self._state = _Parse.OPTION
-        elif byte == SB:
-            self._state = _Parse.SB
-        else:  # NOP, GA, DM, ...
-            self._state = _Parse.DATA
 
     def _negotiate(self, verb: int, option: int) -> bytes:
         if verb in (WILL, WONT):
-            return self._answer(self.server_options, self.SERVER_MAY, option,
-                                enable=verb == WILL, yes=DO, no=DONT)
-        return self._answer(self.client_options, self.CLIENT_WILL, option,
-                            enable=verb == DO, yes=WILL, no=WONT)
-
-    @staticmethod
-    def _answer(options: dict[int, bool], allowed: frozenset[int], option: int, *,
-                enable: bool, yes: int, no: int) -> bytes:
-        if enable and option not in allowed:
-            return bytes((IAC, no, option))  # refused: not needed by a console
-        if options.get(option, False) == enable:
-            return b""  # no change: answering would start a loop
-        options[option] = enable
-        return bytes((IAC, yes if enable else no, option))
+            return answer(self.server_options, self.SERVER_MAY, option,
+                          enable=verb == WILL, yes=DO, no=DONT)
+        return answer(self.client_options, self.CLIENT_WILL, option,
+                      enable=verb == DO, yes=WILL, no=WONT)
 
 
 class TelnetTransport(Transport):
@@ -121,13 +56,8 @@ class TelnetTransport(Transport):
         return f"telnet://{self.host}:{self.port}"
 
     def open(self) -> None:
-        try:
-            sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
-        except OSError as err:
-            raise ConnectFailed(f"cannot connect to {self.display_url}: {err.strerror or err}") \
-                from None
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._sock = sock
+        self._sock = open_tcp_socket(self.host, self.port, timeout=self.connect_timeout,
+                                     shown=self.display_url)
 
     def _read(self, max_bytes: int, timeout: float) -> bytes:
         sock = self._require()
@@ -168,3 +98,9 @@ class TelnetTransport(Transport):
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.close()
+
+
+def from_url(line: LineRequest) -> Transport:
+    """``telnet://host[:port]``, port 23 by default; no options."""
+    host, port = line.host_port(23)
+    return TelnetTransport(host=host, port=port, connect_timeout=line.connect_timeout)

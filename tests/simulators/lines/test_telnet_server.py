@@ -10,20 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from agent.line.telnet_codec import DO, DONT, ECHO, IAC, SB, SE, SGA, WILL, WONT
 from simulators import PbxState
 from simulators.lines import LineConditions, TcpEndpoint, serve_tcp, serve_telnet
-from simulators.lines.telnet import (
-    DO,
-    DONT,
-    ECHO,
-    IAC,
-    SB,
-    SE,
-    SGA,
-    WILL,
-    WONT,
-    TelnetServerCodec,
-)
+from simulators.lines.telnet import TelnetServerCodec
 
 from .conftest import PASSWORD, PROMPT, Reader, socket_reader
 
