@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from agent.contracts import contract_for
 from agent.inventory import Site
+from agent.playbook.kinds import diagnostic_actions
 from agent.result import RunResult, RunStatus, StepStatus
 from agent.tickets.classify import Classification, classify
 from agent.tickets.excerpt import transcript_excerpt
@@ -51,13 +52,9 @@ def file_run(register: Register, site: Site, result: RunResult,
     return Filing(classification=classification, outcome=outcome)
 
 
-#: Step kinds that look at the PBX's health; ``set``/``ask``/``backup`` do not.
-DIAGNOSTIC_ACTIONS = frozenset({"get", "read", "wait", "command"})
-
-
 def diagnosed(result: RunResult) -> bool:
     """Did the run check anything? Only then may it open a ticket or give an all-clear."""
-    return any(step.action in DIAGNOSTIC_ACTIONS and step.status is not StepStatus.SKIPPED
+    return any(step.action in diagnostic_actions() and step.status is not StepStatus.SKIPPED
                for step in result.steps)
 
 
