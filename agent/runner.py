@@ -85,8 +85,10 @@ def run_site(site: Site, playbook: Playbook, *, output_dir: Path,
             result.error = REDACTOR.scrub(f"{type(err).__name__}: {err}")
             bound.warning("run interrupted", error=result.error)
     finally:
-        line.close()
-        line.record(result)
+        try:
+            line.close()
+        finally:
+            line.record(result)
     return _finish(result, files, transcript)
 
 
