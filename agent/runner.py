@@ -4,23 +4,28 @@ Whatever happens — unreachable, wrong password, line dropped mid-check — the
 with a RunResult and a transcript on disk and the line released. Nothing half-written:
 both files are written atomically.
 
-The line is opened when the first step needs the PBX, not before: front-line questions
-at the start of a triage playbook are answered while no customer line is held (a modem
-call costs the customer's line for every second a person spends typing).
+A run is built in one direction: the runner resolves the site's line and hands the
+engine a driver; the engine only runs steps. The line is dialled when the first step
+needs the PBX, not before (the engine gets an :class:`OnFirstUse` handle): front-line
+questions at the start of a triage playbook are answered while no customer line is held
+(a modem call costs the customer's line for every second a person spends typing). What
+the dialling found — the path used, the paths tried, the bytes — the runner records.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import structlog
 
-from agent.errors import ConnectionProblem, InventoryError
+from agent.contracts import contract_for
+from agent.errors import ConnectFailed, ConnectionProblem, InventoryError
 from agent.inventory import Site
 from agent.line.console import Console
 from agent.line.secrets import REDACTOR
@@ -61,26 +66,29 @@ def run_site(site: Site, playbook: Playbook, *, output_dir: Path,
                        playbook=playbook.name, started_at=started, vendor=site.vendor)
     files = run_files(output_dir, result.run_id)
     transcript = Transcript()
-    driver_cls = driver_class(site.vendor)
     bound = log.bind(site=site.id, run_id=result.run_id)
     try:
         credentials = site.credentials.resolve()
     except InventoryError as err:
         return _finish_unreachable(result, files, transcript, str(err))
-    line = _Line(site, credentials, driver_cls, result, transcript)
+    line = _Line(site, credentials, driver_class(site.vendor), transcript)
     try:
-        run_playbook(playbook, _LazyDriver(line), result, extra_vars=extra_vars,
+        run_playbook(playbook, line.on_first_use(), result, extra_vars=extra_vars,
                      options=with_site_clock(options or RunOptions(), site))
-    except _Unreachable as err:
-        result.status = RunStatus.UNREACHABLE
-        result.error = REDACTOR.scrub(str(err))
-        bound.warning("unreachable", error=result.error)
     except ConnectionProblem as err:
-        result.status = RunStatus.ERROR
-        result.error = REDACTOR.scrub(f"{type(err).__name__}: {err}")
-        bound.warning("run interrupted", error=result.error)
+        if isinstance(line.state, Unreachable):
+            result.status = RunStatus.UNREACHABLE
+            result.error = REDACTOR.scrub(line.state.reason)
+            bound.warning("unreachable", error=result.error)
+        else:
+            result.status = RunStatus.ERROR
+            result.error = REDACTOR.scrub(f"{type(err).__name__}: {err}")
+            bound.warning("run interrupted", error=result.error)
     finally:
-        line.close()
+        try:
+            line.close()
+        finally:
+            line.record(result)
     return _finish(result, files, transcript)
 
 
@@ -99,57 +107,76 @@ def with_site_clock(options: RunOptions, site: Site) -> RunOptions:
 
 def site_clock(site: Site, now: datetime) -> tuple[bool, tzinfo]:
     """(in working hours at ``now``?, the site's time zone) per its contract calendar."""
-    from agent.tickets.filing import contract_for
-
     calendar = contract_for(site).calendar
     window = calendar.window(now.astimezone(calendar.zone).date())
     return window is not None and window[0] <= now < window[1], calendar.zone
 
 
-class _Unreachable(ConnectionProblem):
+# --- the line: dialled once, its outcome a typed value ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    """A logged-in console on one path."""
+
+    driver: Driver
+
+
+@dataclass(frozen=True, slots=True)
+class Unreachable:
     """No path reached the PBX, or it refused the login: the run never got a console."""
+
+    reason: str
+
+
+#: What dialling gave: not yet tried (None), a console, or why there is none.
+LineState = Connected | Unreachable | None
 
 
 class _Line:
-    """The site's line, opened once on first use and always released by ``close``."""
+    """The site's line, dialled once on first use and always released by ``close``."""
 
     def __init__(self, site: Site, credentials: Credentials, driver_cls: type[Driver],
-                 result: RunResult, transcript: Transcript) -> None:
+                 transcript: Transcript) -> None:
         self.site = site
         self.credentials = credentials
         self.driver_cls = driver_cls
-        self.result = result
         self.transcript = transcript
+        self.state: LineState = None
+        self.paths_tried: list[PathAttempt] = []
         self._transport: Transport | None = None
         self._driver: Driver | None = None
-        self._ready = False
-        self._failed: str | None = None
+
+    def on_first_use(self) -> Driver:
+        """The driver the engine runs against: the vendor is known now, the line waits.
+
+        The handle delegates every attribute to the real driver, so it is one (cast)."""
+        return cast(Driver, OnFirstUse(self.driver_cls.vendor, self.driver))
 
     def driver(self) -> Driver:
-        """The logged-in driver; connects on the first call, fails the same way after."""
-        if self._ready and self._driver is not None:
-            return self._driver
-        if self._failed is not None:
-            raise _Unreachable(self._failed)
-        transport = _connect(self.site, self.credentials, self.result)
-        if transport is None:
-            reasons = "; ".join(f"{a.url}: {a.error}" for a in self.result.paths_tried)
-            self._failed = f"no path reached the PBX: {reasons}"
-            raise _Unreachable(self._failed)
-        self._transport = transport
-        self._driver = self.driver_cls(Console(transport, self.driver_cls.dialect,
+        """The logged-in driver; dials on the first call, fails the same way after."""
+        if self.state is None:
+            self.state = self._dial()
+        if isinstance(self.state, Unreachable):
+            raise ConnectFailed(self.state.reason)
+        return self.state.driver
+
+    def _dial(self) -> Connected | Unreachable:
+        self._transport = _open_first_path(self.site, self.credentials, self.paths_tried)
+        if self._transport is None:
+            reasons = "; ".join(f"{a.url}: {a.error}" for a in self.paths_tried)
+            return Unreachable(f"no path reached the PBX: {reasons}")
+        self._driver = self.driver_cls(Console(self._transport, self.driver_cls.dialect,
                                                transcript=self.transcript,
                                                timeout=self.site.timeout))
         try:
             self._driver.open_session(self.credentials)
         except ConnectionProblem as err:
-            self._failed = f"{type(err).__name__}: {err}"
-            raise _Unreachable(self._failed) from None
-        self._ready = True
-        return self._driver
+            return Unreachable(f"{type(err).__name__}: {err}")
+        return Connected(self._driver)
 
     def close(self) -> None:
-        """Log out (safe on a half-open session), hang up, and count the bytes."""
+        """Log out (safe on a half-open session) and hang up."""
         if self._transport is None:
             return
         try:
@@ -157,38 +184,34 @@ class _Line:
                 self._driver.close_session()
         finally:
             self._transport.close()
-            self.result.bytes_in = self._transport.bytes_in
-            self.result.bytes_out = self._transport.bytes_out
+
+    def record(self, result: RunResult) -> None:
+        """The runner's part of the RunResult: the paths tried, the one used, the bytes."""
+        result.paths_tried.extend(self.paths_tried)
+        result.path = next((a.url for a in self.paths_tried if not a.error), None)
+        if self._transport is not None:
+            result.bytes_in = self._transport.bytes_in
+            result.bytes_out = self._transport.bytes_out
 
 
-class _LazyDriver:
-    """The driver as the engine sees it: the vendor is known at once, the line waits."""
+class OnFirstUse:
+    """A driver handle whose only job is to dial on first use, then delegate to the driver.
 
-    def __init__(self, line: _Line) -> None:
-        self._line = line
+    ``vendor`` is the driver class's, known without dialling (the engine skips another
+    vendor's steps before any line is held); every other attribute is the real driver's.
+    """
 
-    @property
-    def vendor(self) -> str:
-        return self._line.driver_cls.vendor
+    def __init__(self, vendor: str, dial: Callable[[], Driver]) -> None:
+        self.vendor = vendor
+        self._dial = dial
 
-    def get(self, getter: str, **params: Any) -> Any:
-        return self._line.driver().get(getter, **params)
-
-    def run_command(self, command: str) -> str:
-        return self._line.driver().run_command(command)
-
-    def read_setting(self, key: str, target: str | None = None) -> str | None:
-        return self._line.driver().read_setting(key, target)
-
-    def write_setting(self, key: str, value: str, target: str | None = None) -> None:
-        self._line.driver().write_setting(key, value, target)
-
-    def backup(self) -> str:
-        return self._line.driver().backup()
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._dial(), name)
 
 
-def _connect(site: Site, credentials: Credentials, result: RunResult) -> Transport | None:
-    """Try each path in order (LAN first, modem last); record why each one failed."""
+def _open_first_path(site: Site, credentials: Credentials,
+                     tried: list[PathAttempt]) -> Transport | None:
+    """Try each path in order (LAN first, modem last); note why each one failed."""
     for url in site.paths:
         transport = transport_for_url(url, credentials=credentials,
                                       known_hosts=site.known_hosts,
@@ -196,11 +219,10 @@ def _connect(site: Site, credentials: Credentials, result: RunResult) -> Transpo
         try:
             transport.open()
         except ConnectionProblem as err:
-            result.paths_tried.append(PathAttempt(transport.display_url, str(err)))
+            tried.append(PathAttempt(transport.display_url, str(err)))
             log.warning("path failed", site=site.id, url=transport.display_url, error=str(err))
             continue
-        result.paths_tried.append(PathAttempt(transport.display_url))
-        result.path = transport.display_url
+        tried.append(PathAttempt(transport.display_url))
         return transport
     return None
 

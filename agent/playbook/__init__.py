@@ -1,6 +1,7 @@
 """Playbooks: YAML model, line-numbered loader, sandboxed expressions and the engine.
 
-Import from here; the submodules are implementation detail.
+Import from here; the submodules are implementation detail. Each step kind (action) is
+one module in ``agent/playbook/steps/`` (see ``kinds.py``).
 """
 
 from agent.playbook.answers import (
@@ -11,7 +12,7 @@ from agent.playbook.answers import (
     parse_answer_options,
     terminal_asker,
 )
-from agent.playbook.engine import GetterSource, RunOptions, check_options, run_playbook
+from agent.playbook.engine import check_options, run_playbook
 from agent.playbook.expressions import (
     HELPERS,
     Expression,
@@ -21,24 +22,28 @@ from agent.playbook.expressions import (
     compile_expression,
     compile_template,
 )
-from agent.playbook.loader import PlaybookInvalidError, load_playbook, parse_playbook, schema
+from agent.playbook.kinds import StepKind, diagnostic_actions, step_kinds
+from agent.playbook.loader import load_playbook, parse_playbook
 from agent.playbook.model import (
     AnswerType,
-    AskStep,
-    BackupStep,
-    CommandStep,
     Expectation,
-    GetStep,
-    IncludeStep,
     OnFailure,
     Playbook,
     Priority,
-    ReadStep,
-    SetStep,
     SourceLocation,
     Step,
-    WaitStep,
 )
+from agent.playbook.runtime import GetterSource, RunOptions
+from agent.playbook.schema import schema
+from agent.playbook.source import PlaybookInvalidError
+from agent.playbook.steps.ask import AskStep
+from agent.playbook.steps.backup import BackupStep
+from agent.playbook.steps.command import CommandStep
+from agent.playbook.steps.get import GetStep
+from agent.playbook.steps.include import IncludeStep
+from agent.playbook.steps.read import ReadStep
+from agent.playbook.steps.set import SetStep
+from agent.playbook.steps.wait import WaitStep
 
 __all__ = [
     "HELPERS",
@@ -63,12 +68,14 @@ __all__ = [
     "SetStep",
     "SourceLocation",
     "Step",
+    "StepKind",
     "Template",
     "TerminalAsker",
     "WaitStep",
     "check_options",
     "compile_expression",
     "compile_template",
+    "diagnostic_actions",
     "load_answers",
     "load_playbook",
     "normalise_answer",
@@ -76,5 +83,6 @@ __all__ = [
     "parse_playbook",
     "run_playbook",
     "schema",
+    "step_kinds",
     "terminal_asker",
 ]

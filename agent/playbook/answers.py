@@ -12,13 +12,16 @@ import getpass
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from agent import yamlsource
 from agent.errors import InputError
 from agent.line.secrets import Secret
 from agent.playbook.expressions import kind_of
-from agent.playbook.model import AnswerType, AskStep
+from agent.playbook.model import AnswerType
+
+if TYPE_CHECKING:
+    from agent.playbook.steps.ask import AskStep
 
 _YES = frozenset({"yes", "y", "true"})
 _NO = frozenset({"no", "n", "false"})

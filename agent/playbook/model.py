@@ -1,9 +1,10 @@
 """The validated, immutable form of a playbook: what the engine runs.
 
 The loader builds these only after the file has passed the schema and the semantic
-checks, so the engine never re-validates. Each step kind is its own class sharing the
-common keys of :class:`Step`, and every node remembers where it came from so run-time
-messages can point back at the file.
+checks, so the engine never re-validates. :class:`Step` holds the keys every step kind
+shares; each kind's own class (its action) lives in its module in
+``agent/playbook/steps/``. Every node remembers where it came from so run-time messages
+can point back at the file.
 
 Two kinds of text: *expressions* (``expect``, ``when``, ``until``, a ``loop`` string,
 ``since``) are bare Jinja expressions; *templates* (a command, a setting's target and
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from agent.playbook.expressions import Expression, Template
+from agent.playbook.expressions import Expression
 from agent.result import FailureHint
 
 
@@ -120,97 +121,25 @@ class Step:
         """True when running the step may change the PBX's programming."""
         return False
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GetStep(Step):
-    """Read one driver getter and assert on its answer."""
-
-    action: ClassVar[str] = "get"
-
-    get: str
-    since: Expression | None = None  # only for getters that take ``since``
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReadStep(Step):
-    """Read one programmed setting (``drivers.base.SETTINGS``) without changing it."""
-
-    action: ClassVar[str] = "read"
-
-    setting: str
-    target: Template | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CommandStep(Step):
-    """Send one raw console command in the vendor's own dialect."""
-
-    action: ClassVar[str] = "command"
-
-    commands: Mapping[str, Template]  # vendor → command text
-    expect_output: tuple[OutputPattern, ...] = ()
-    reject_output: tuple[OutputPattern, ...] = ()
-    changes: bool = False  # the command programs the PBX: held back in check mode
+    @property
+    def for_vendors(self) -> tuple[str, ...]:
+        """The vendors the step is for (empty: every vendor)."""
+        return self.vendors
 
     @property
-    def changes_pbx(self) -> bool:
-        return self.changes
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SetStep(Step):
-    """Change one setting: read, compare, write, read back, roll back on mismatch."""
-
-    action: ClassVar[str] = "set"
-
-    setting: str
-    value: Template
-    target: Template | None = None
+    def getter(self) -> str | None:
+        """The driver getter the step reads, for the StepResult (None if it reads none)."""
+        return None
 
     @property
-    def changes_pbx(self) -> bool:
-        return True
+    def answer_key(self) -> str | None:
+        """The front-line answer the step asks for, if it asks one."""
+        return None
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AskStep(Step):
-    """A front-line question for the caller, answered at the terminal or in advance."""
-
-    action: ClassVar[str] = "ask"
-
-    key: str
-    question: Template
-    type: AnswerType
-    choices: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class WaitStep(Step):
-    """Poll a getter until a condition holds or the timeout passes."""
-
-    action: ClassVar[str] = "wait"
-
-    get: str
-    condition: Expression  # ``wait.until``
-    timeout: float
-    interval: float = 5.0
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BackupStep(Step):
-    """Take the driver's backup of all programming data (read-only)."""
-
-    action: ClassVar[str] = "backup"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class IncludeStep(Step):
-    """Run another playbook's steps here, with its vars overridden by ``vars``."""
-
-    action: ClassVar[str] = "include"
-
-    include: str  # as written (relative to the including file)
-    playbook: Playbook
+    @property
+    def included(self) -> Playbook | None:
+        """The playbook whose steps run in place of this one (an include), else None."""
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,8 +160,8 @@ class Playbook:
         """Every step, included playbooks' steps in place (after their include step)."""
         for step in self.steps:
             yield step
-            if isinstance(step, IncludeStep):
-                yield from step.playbook.walk()
+            if step.included is not None:
+                yield from step.included.walk()
 
     @property
     def has_changes(self) -> bool:
@@ -241,7 +170,7 @@ class Playbook:
 
     @property
     def ask_keys(self) -> frozenset[str]:
-        return frozenset(step.key for step in self.walk() if isinstance(step, AskStep))
+        return frozenset(step.answer_key for step in self.walk() if step.answer_key)
 
     @property
     def tags(self) -> frozenset[str]:

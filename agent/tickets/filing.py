@@ -7,10 +7,11 @@ a connection, and a run that never reached the PBX files nothing (it was not dia
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
-from typing import Any
+from datetime import UTC, datetime
 
+from agent.contracts import contract_for
 from agent.inventory import Site
+from agent.playbook.kinds import diagnostic_actions
 from agent.result import RunResult, RunStatus, StepStatus
 from agent.tickets.classify import Classification
 from agent.tickets.excerpt import transcript_excerpt
@@ -18,9 +19,6 @@ from agent.tickets.faults import classify_all
 from agent.tickets.identity import from_signature, observed, related
 from agent.tickets.model import RunDetails
 from agent.tickets.register import Outcome, Register, Ticket
-from agent.tickets.sla import Contract, WorkingCalendar
-
-_DAY_NUMBERS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,33 +37,6 @@ class Filing:
     @property
     def outcome(self) -> Outcome | None:
         return self.faults[0][1] if self.faults else None
-
-
-def contract_for(site: Site) -> Contract:
-    """The site's contract terms (from the inventory) as an SLA ``Contract``."""
-    terms: dict[str, Any] = dict(site.contract_terms)
-    calendar = _calendar(terms.pop("calendar", {}) or {})
-    if "escalation_working_hours" in terms:
-        terms["escalation_working_hours"] = tuple(terms["escalation_working_hours"])
-    return Contract(name=site.contract, calendar=calendar, **terms)
-
-
-def _calendar(raw: dict[str, Any]) -> WorkingCalendar:
-    options: dict[str, Any] = {}
-    if "timezone" in raw:
-        options["timezone"] = raw["timezone"]
-    if "nation" in raw:
-        options["nation"] = raw["nation"]
-    if "working_days" in raw:
-        options["working_days"] = frozenset(_DAY_NUMBERS[d] for d in raw["working_days"])
-    if "start" in raw:
-        options["day_start"] = time.fromisoformat(raw["start"])
-    if "end" in raw:
-        options["day_end"] = time.fromisoformat(raw["end"])
-    if "extra_holidays" in raw:
-        options["extra_holidays"] = frozenset(date.fromisoformat(str(d))
-                                              for d in raw["extra_holidays"])
-    return WorkingCalendar(**options)
 
 
 def file_run(register: Register, site: Site, result: RunResult,
@@ -100,13 +71,9 @@ def file_run(register: Register, site: Site, result: RunResult,
     return Filing(faults=filed, cleared=tuple(cleared))
 
 
-#: Step kinds that look at the PBX's health; ``set``/``ask``/``backup`` do not.
-DIAGNOSTIC_ACTIONS = frozenset({"get", "read", "wait", "command"})
-
-
 def diagnosed(result: RunResult) -> bool:
     """Did the run check anything? Only then may it open a ticket or give an all-clear."""
-    return any(step.action in DIAGNOSTIC_ACTIONS and step.status is not StepStatus.SKIPPED
+    return any(step.action in diagnostic_actions() and step.status is not StepStatus.SKIPPED
                for step in result.steps)
 
 

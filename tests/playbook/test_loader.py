@@ -17,11 +17,10 @@ from agent.playbook import (
     PlaybookInvalidError,
     Priority,
     load_playbook,
-    loader,
     parse_playbook,
     schema,
+    step_kinds,
 )
-from agent.playbook.engine import handled_actions
 from drivers.base import GETTERS, SETTINGS
 
 BROKEN = Path(__file__).parent / "broken"
@@ -267,8 +266,8 @@ def test_schema_enums_follow_the_code() -> None:
     assert tuple(defs["getter"]["enum"]) == GETTERS
     assert tuple(defs["setting"]["enum"]) == tuple(SETTINGS)
     step_actions = [option["required"][0] for option in defs["step"]["oneOf"]]
-    assert step_actions == list(loader._STEP_BUILDERS)
-    assert set(step_actions) - {"include"} == set(handled_actions())
+    assert step_actions == [kind.name for kind in step_kinds()]
+    assert {kind.name for kind in step_kinds() if kind.run is None} == {"include"}
     assert defs["on_failure"]["properties"]["priority"]["enum"] == [p.value for p in Priority]
 
 

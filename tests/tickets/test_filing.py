@@ -6,9 +6,10 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+from agent.contracts import contract_for
 from agent.inventory import Site
 from agent.result import RunResult, RunStatus, StepStatus
-from agent.tickets.filing import Filing, contract_for, file_run
+from agent.tickets.filing import Filing, file_run
 from agent.tickets.model import Outcome
 from agent.tickets.register import Register
 

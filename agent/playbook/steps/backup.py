@@ -1,0 +1,48 @@
+"""``backup``: take the driver's backup of all programming data (read-only)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from agent.playbook.compiling import StepSite
+from agent.playbook.kinds import StepKind
+from agent.playbook.model import Step
+from agent.playbook.runtime import PBX_ANSWER_ERRORS, Outcome, StepRun, error, unsupported
+from agent.result import StepStatus
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BackupStep(Step):
+    """Take the driver's backup of all programming data (read-only)."""
+
+    action: ClassVar[str] = "backup"
+
+
+SCHEMA = {
+    "properties": {
+        "backup": {"const": True, "description": "Action: back up the programming data."},
+    },
+}
+
+
+def build(raw: Mapping[str, Any], common: dict[str, Any], site: StepSite) -> BackupStep:
+    return BackupStep(**common)
+
+
+def run(step: BackupStep, ctx: StepRun, context: dict[str, Any]) -> Outcome:
+    try:
+        text = ctx.driver.backup()
+    except PBX_ANSWER_ERRORS as exc:
+        return error(f"backup: {exc}")
+    except NotImplementedError as exc:
+        return unsupported(ctx.driver, exc)
+    ctx.run.facts["backup"] = text
+    lines = len(text.splitlines())
+    return Outcome(StepStatus.OK, f"backup taken: {lines} setting{'s' * (lines != 1)}", text)
+
+
+KIND = StepKind(name="backup", model=BackupStep, schema=SCHEMA, build=build, run=run,
+                diagnostic=False, rank=70,
+                not_with=frozenset({"retries", "delay", "until", "loop", "loop_var"}))
