@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from simulators.state import StateError
+from simulators.records import StateError
 
 #: How a write-only value (a PIN) reads back.
 PIN_MASK = "****"

@@ -20,7 +20,8 @@ from collections.abc import Iterator
 from simulators.listener import Listener, open_listener
 from simulators.models import EVENTS, TOSHIBA
 from simulators.panasonic import smdr as panasonic_smdr
-from simulators.state import Level, PbxState, SmdrItem, sub_code
+from simulators.records import Level, SmdrItem, sub_code
+from simulators.state import PbxState
 from simulators.toshiba import smdr as toshiba_smdr
 
 log = logging.getLogger(__name__)

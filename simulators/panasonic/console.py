@@ -22,8 +22,9 @@ from simulators.models import NS_VIRTUAL_SLOTS, PANASONIC
 from simulators.panasonic import programs
 from simulators.panasonic.smdr import format_log_entry, smdr_lines
 from simulators.programming import ProgramError
-from simulators.state import Card as CardRecord
-from simulators.state import CoLine, Extension, LogEntry, PbxState
+from simulators.records import Card as CardRecord
+from simulators.records import CoLine, Extension, LogEntry
+from simulators.state import PbxState
 
 CRLF = b"\r\n"
 PAGER_PROMPT = b"-- More -- "

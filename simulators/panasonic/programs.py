@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from simulators.programming import PIN_MASK, ProgramError, quote, refusable, unquote
-from simulators.state import Mode, PbxState, StateError
+from simulators.records import Mode, StateError
+from simulators.state import PbxState
 
 SWITCHING = {"AUTO": True, "MANUAL": False}
 

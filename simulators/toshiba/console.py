@@ -23,8 +23,9 @@ from simulators.console_base import (
     since_argument,
 )
 from simulators.programming import ProgramError
-from simulators.state import Card as CardRecord
-from simulators.state import CoLine, Extension, LogEntry, PbxState
+from simulators.records import Card as CardRecord
+from simulators.records import CoLine, Extension, LogEntry
+from simulators.state import PbxState
 from simulators.toshiba import programs
 from simulators.toshiba.alarms import alarm_for, equipment
 from simulators.toshiba.smdr import smdr_lines

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from simulators.programming import PIN_MASK, ProgramError, refusable, unquote
-from simulators.state import PbxState, StateError
+from simulators.records import StateError
+from simulators.state import PbxState
 from simulators.toshiba.words import MODE_WORDS, MODES
 
 CONTROL = {"AUTO": True, "MANUAL": False}
