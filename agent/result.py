@@ -15,6 +15,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from drivers.model import to_jsonable
+
 
 class StepStatus(StrEnum):
     OK = "ok"
@@ -101,7 +103,7 @@ class RunResult:
         return [s for s in self.steps if s.status in (StepStatus.FAILED, StepStatus.ERROR)]
 
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = _jsonable(asdict(self))
+        data: dict[str, Any] = to_jsonable(asdict(self))
         return data
 
     def write(self, path: Path) -> Path:
@@ -118,14 +120,3 @@ class RunResult:
             raise
         return path
 
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, StrEnum):
-        return value.value
-    return value

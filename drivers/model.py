@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -161,12 +161,14 @@ class ParseReport:
 
 
 def to_jsonable(value: Any) -> Any:
-    """Model objects (and lists/dicts of them) as plain JSON-ready data, enums as values."""
+    """Dataclasses (and lists/dicts of them) as plain JSON-ready data: enums as their values,
+    dates and times in ISO 8601. The one converter: getter answers, run results and ticket
+    listings all go through it, so a value reads the same in every JSON the agent writes."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, StrEnum):
         return value.value
-    if isinstance(value, datetime):
+    if isinstance(value, date):  # datetime too
         return value.isoformat()
     if isinstance(value, (list, tuple)):
         return [to_jsonable(item) for item in value]

@@ -7,10 +7,14 @@ header, a missing field). Parsers report bad lines and never drop them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from typing import TypeVar
 
 BadLines = list[tuple[int, str]]
 NumberedLines = list[tuple[int, str]]
+
+T = TypeVar("T")
 
 _KEY_VALUE = re.compile(r"^(?P<key>[A-Z][A-Za-z/ ]*?)\s*:\s*(?P<value>.*?)\s*$")
 
@@ -26,6 +30,18 @@ def table(text: str, header: str) -> tuple[NumberedLines, BadLines]:
     if lines and lines[0][1].split() == header.split():
         return lines[1:], []
     return lines, [(0, f"missing header {header!r}")]
+
+
+def readable(rows: NumberedLines, read: Callable[[str], T | None],
+             bad: BadLines) -> Iterator[tuple[str, T]]:
+    """Each row ``read`` makes sense of (a regex's ``match``, a line parser), with its text;
+    every other row is added to ``bad`` in order, so no parser can forget to report one."""
+    for number, line in rows:
+        item = read(line)
+        if item is None:
+            bad.append((number, line))
+        else:
+            yield line, item
 
 
 def key_values(text: str) -> tuple[dict[str, str], BadLines]:

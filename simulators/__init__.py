@@ -7,6 +7,24 @@ this package (the CLI's ``simulate``/``demo`` commands may, lazily). See docs/si
 from simulators.faults import FAULTS, FaultSpec
 from simulators.models import CARD_TYPES, EVENTS, MODELS, CardType, ModelProfile
 from simulators.panasonic.console import ConsoleError, PanasonicSession, format_log_entry
+from simulators.records import (
+    CallKind,
+    CallRecord,
+    Card,
+    CoLine,
+    Extension,
+    Fault,
+    FaultError,
+    Level,
+    LogEntry,
+    Mode,
+    StateError,
+    Status,
+    SystemEvent,
+    SystemIdentity,
+    TimeService,
+    sub_code,
+)
 from simulators.scenario import (
     SCENARIO_DIR,
     load_scenario,
@@ -25,25 +43,7 @@ from simulators.ssh_server import (
     serve_ssh,
     start_ssh_server,
 )
-from simulators.state import (
-    CallKind,
-    CallRecord,
-    Card,
-    CoLine,
-    Extension,
-    Fault,
-    FaultError,
-    Level,
-    LogEntry,
-    Mode,
-    PbxState,
-    StateError,
-    Status,
-    SystemEvent,
-    SystemIdentity,
-    TimeService,
-    sub_code,
-)
+from simulators.state import PbxState
 from simulators.toshiba.console import ToshibaSession
 
 __all__ = [

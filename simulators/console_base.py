@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from collections import deque
 from collections.abc import Callable
+from datetime import datetime
 
 from simulators.state import PbxState
 
@@ -44,8 +45,25 @@ class Phase(enum.Enum):
     CLOSED = enum.auto()
 
 
+def since_argument(args: list[str], *, keyword: str, time_format: str,
+                   error: type[ReplyError]) -> datetime | None:
+    """``[]`` -> None; ``[keyword, date, time]`` -> that minute; else INVALID PARAMETER.
+
+    Both dialects take "only what is new" as a keyword and a date and time in their own
+    notation (``SINCE DD/MM/YY HH:MM``, ``FROM MM/DD/YY HH:MM``)."""
+    if not args:
+        return None
+    if len(args) != 3 or args[0].upper() != keyword:
+        raise error(*INVALID_PARAMETER)
+    try:
+        return datetime.strptime(f"{args[1]} {args[2]}", time_format)
+    except ValueError:
+        raise error(*INVALID_PARAMETER) from None
+
+
 class LineSession:
-    """One console session: echo, line editing, paging; the dialect does the rest."""
+    """One console session: echo, line editing, paging, the login dialogue and the single
+    programming session; the dialect states its words and handles its commands."""
 
     #: What the PBX ends its lines with, and what it echoes for Enter.
     line_ending = b"\r\n"
@@ -54,9 +72,35 @@ class LineSession:
     #: The pager prompt, and how many lines a page holds when paging is on.
     pager_prompt = b"-- More -- "
     page_lines = 20
+    #: The prompt, ``{model}`` and ``{mode}`` (``programming_mark`` while programming).
+    prompt_format: str
+    programming_mark: str
+    #: The login dialogue: its prompts, the refusal, what is printed before the line is
+    #: dropped after the last refused attempt (nothing if None), and whether the user
+    #: name is compared regardless of case.
+    username_prompt: bytes
+    password_prompt = b"Password: "
+    login_refused: str
+    login_dropped: str | None = None
+    max_login_attempts = 3
+    username_any_case = False
+    #: Error replies (code, text) and the words of the programming session and logout.
+    line_too_long: tuple[int, str]
+    programming_locked: tuple[int, str]
+    not_in_programming: tuple[int, str]
+    programming_entered: str
+    programming_left: str
+    farewell: str
 
-    def __init__(self, pbx: PbxState, *, login_required: bool,
-                 send: Callable[[bytes], None]) -> None:
+    def __init__(self, pbx: PbxState, *, login_required: bool, send: Callable[[bytes], None],
+                 username: str, password: str | None) -> None:
+        if login_required and password is None:
+            raise ValueError("a session with a login dialogue needs a password")
+        self._username = username
+        self._password = password
+        self._given_user = ""
+        self._failed_logins = 0
+        self._programming = False
         self._pbx = pbx
         self._send = send
         self._login_required = login_required
@@ -99,6 +143,7 @@ class LineSession:
 
     def close(self) -> None:
         """The line went away: end the session and release what it held. Sends nothing."""
+        self._programming = False
         self._phase = Phase.CLOSED
         self._pbx.release_programming(self)
 
@@ -107,12 +152,38 @@ class LineSession:
     def _greet(self) -> None:
         raise NotImplementedError
 
+    def _logged_in(self) -> None:
+        """The login dialogue succeeded (or there was none): the prompt, by default."""
+        self._prompt()
+
     def _prompt(self) -> None:
-        raise NotImplementedError
+        self._phase = Phase.COMMAND
+        mode = self.programming_mark if self._programming else ""
+        prompt = self.prompt_format.format(model=self._pbx.system.model, mode=mode)
+        self._emit(prompt.encode("ascii", "replace"))
 
     def _login_line(self, text: str) -> None:
         """A complete line typed during the login dialogue (user name or password)."""
-        raise NotImplementedError
+        if self._phase is Phase.LOGIN_USER:
+            self._given_user = text
+            self._phase = Phase.LOGIN_PASSWORD
+            self._emit(self.password_prompt)
+            return
+        given, wanted = self._given_user, self._username
+        if self.username_any_case:
+            given, wanted = given.upper(), wanted.upper()
+        if given == wanted and text == self._password:
+            self._logged_in()
+            return
+        self._failed_logins += 1
+        self._emit_line(self.login_refused)
+        if self._failed_logins >= self.max_login_attempts:
+            if self.login_dropped is not None:
+                self._emit_line(self.login_dropped)
+            self.close()
+        else:
+            self._phase = Phase.LOGIN_USER
+            self._emit(self.username_prompt)
 
     #: The dialect's error reply type; its (code, text) constructor builds the line.
     reply_error: type[ReplyError] = ReplyError
@@ -145,10 +216,37 @@ class LineSession:
             raise self.reply_error(*INVALID_PARAMETER)
 
     def _too_long(self) -> None:
-        raise NotImplementedError
+        self._error(*self.line_too_long)
 
     def _pager_byte(self, byte: int) -> None:
         raise NotImplementedError
+
+    # --- commands every dialect has -----------------------------------------------------
+
+    def _logout(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        self._emit_line(self.farewell)
+        self.close()
+        return []
+
+    def _enter_programming(self, args: list[str]) -> list[str]:
+        """Take the PBX's single programming session (refused while another holds it)."""
+        self._no_args(args)
+        if not self._pbx.acquire_programming(self):
+            raise self.reply_error(*self.programming_locked)
+        self._programming = True
+        return [self.programming_entered]
+
+    def _leave_programming(self, args: list[str]) -> list[str]:
+        self._need_programming()
+        self._no_args(args)
+        self._programming = False
+        self._pbx.release_programming(self)
+        return [self.programming_left]
+
+    def _need_programming(self) -> None:
+        if not self._programming:
+            raise self.reply_error(*self.not_in_programming)
 
     # --- output -------------------------------------------------------------------------
 

@@ -14,17 +14,8 @@ from datetime import timedelta
 from typing import Any
 
 from simulators.models import CARD_TYPES, EVENTS
-from simulators.state import (
-    UNRELIABLE,
-    CoLine,
-    Fault,
-    FaultError,
-    Level,
-    Mode,
-    PbxState,
-    TimeService,
-    sub_code,
-)
+from simulators.records import CoLine, Fault, FaultError, Level, Mode, TimeService, sub_code
+from simulators.state import UNRELIABLE, PbxState
 
 EXTERNAL_PROGRAMMER = "handset"
 CARD_FAILURE_CODES = frozenset({*range(200, 208), 230, 231})

@@ -31,18 +31,10 @@ from simulators.models import (
     model_profile,
     version_problem,
 )
+from simulators.records import Card as CardRecord
+from simulators.records import CoLine, Extension, Level, Mode, StateError, Status, SystemIdentity
 from simulators.smdr import CallGenerator
-from simulators.state import Card as CardRecord
-from simulators.state import (
-    CoLine,
-    Extension,
-    Level,
-    Mode,
-    PbxState,
-    StateError,
-    Status,
-    SystemIdentity,
-)
+from simulators.state import PbxState
 from simulators.toshiba.alarms import canonical_code, sub_code_of
 from simulators.toshiba.words import MODES, STATION_TYPES, TRUNK_KINDS
 

@@ -12,7 +12,8 @@ import random
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from simulators.state import CallKind, CallRecord, CoLine, Extension, PbxState, Status
+from simulators.records import CallKind, CallRecord, CoLine, Extension, Status
+from simulators.state import PbxState
 
 #: Relative weights of the kinds of call the generator makes.
 CALL_MIX: tuple[tuple[str, int], ...] = (

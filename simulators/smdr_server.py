@@ -15,11 +15,13 @@ import select
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
+from simulators.listener import Listener, open_listener
 from simulators.models import EVENTS, TOSHIBA
 from simulators.panasonic import smdr as panasonic_smdr
-from simulators.state import Level, PbxState, SmdrItem, sub_code
+from simulators.records import Level, SmdrItem, sub_code
+from simulators.state import PbxState
 from simulators.toshiba import smdr as toshiba_smdr
 
 log = logging.getLogger(__name__)
@@ -29,7 +31,6 @@ DEFAULT_PASSWORD = "PCCSMDR"  # noqa: S105 - the PBX's published factory default
 LOGIN_TIMEOUT = 30.0  # seconds to complete the login dialogue
 SEND_TIMEOUT = 10.0  # a logger that stops reading for this long is dropped
 RECHECK = 5.0  # belt and braces: a waiting stream re-checks its exits at least this often
-SHUTDOWN_TIMEOUT = 5.0
 MAX_LOGIN_ATTEMPTS = 3
 MAX_INPUT = 256
 PAGE_LENGTH = 60  # record lines per page; the header is printed again at each page
@@ -116,21 +117,16 @@ class SmdrEndpoint:
 
     def __init__(self, listener: socket.socket, pbx: PbxState, username: str,
                  password: str) -> None:
-        self.host, self.port = listener.getsockname()[:2]
-        self._listener = listener
+        self._listener = Listener(listener, kind="smdr", on_accept=self._accepted)
+        self.host, self.port = self._listener.host, self._listener.port
         self._pbx = pbx
         self._username = username
         self._password = password
-        self._stopping = threading.Event()
-        self._wake_r, self._wake_w = socket.socketpair()
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._clients: set[_Client] = set()
         self._streaming = 0
-        self._threads: set[threading.Thread] = set()
-        self._accept_thread = threading.Thread(target=self._accept_loop,
-                                               name=f"smdr-accept-{self.port}", daemon=True)
-        self._accept_thread.start()
+        self._listener.start()
 
     @property
     def streaming_count(self) -> int:
@@ -144,66 +140,25 @@ class SmdrEndpoint:
 
     def close(self) -> None:
         """Stop accepting, drop every logger, and wait (bounded) for the threads."""
-        if self._stopping.is_set():
-            return
-        self._stopping.set()
-        with contextlib.suppress(OSError):
-            self._wake_w.send(b"x")
-        deadline = time.monotonic() + SHUTDOWN_TIMEOUT
-        self._accept_thread.join(max(0.0, deadline - time.monotonic()))
-        self._listener.close()
+        self._listener.close(self._drop_clients)
+
+    def _drop_clients(self) -> None:
         with self._lock:
             clients = list(self._clients)
         for client in clients:
             _shut(client)
         self._pbx.notify_smdr()
-        self._join_all(deadline)
-        self._wake_r.close()
-        self._wake_w.close()
-
-    def _join_all(self, deadline: float) -> None:
-        while time.monotonic() < deadline:
-            with self._lock:
-                threads = [t for t in self._threads if t is not threading.current_thread()]
-            if not threads:
-                return
-            threads[0].join(max(0.0, deadline - time.monotonic()))
-        log.warning("smdr server: threads still running after shutdown deadline")
 
     # --- threads --------------------------------------------------------------------------
 
-    def _spawn(self, target: Callable[..., None], *args: object, name: str) -> None:
-        thread = threading.Thread(target=self._run_tracked, args=(target, *args), name=name,
-                                  daemon=True)
-        with self._lock:
-            self._threads.add(thread)
-        thread.start()
-
-    def _run_tracked(self, target: Callable[..., None], *args: object) -> None:
-        try:
-            target(*args)
-        except Exception:  # one logger's trouble must not take the server down
-            log.exception("smdr server thread failed")
-        finally:
-            with self._lock:
-                self._threads.discard(threading.current_thread())
-
-    def _accept_loop(self) -> None:
-        while not self._stopping.is_set():
-            ready, _, _ = select.select([self._listener, self._wake_r], [], [])
-            if self._wake_r in ready:
-                return
-            try:
-                sock, peer = self._listener.accept()
-            except OSError:
-                continue
-            sock.setblocking(True)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._spawn(self._serve, _Client(sock), name=f"smdr-client-{peer[1]}")
+    def _accepted(self, sock: socket.socket, peer: tuple[str, int]) -> None:
+        sock.setblocking(True)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._listener.spawn(self._serve, _Client(sock), name=f"smdr-client-{peer[1]}")
 
     def _serve(self, client: _Client) -> None:
         with self._lock:
-            if self._stopping.is_set():
+            if self._listener.stopping:
                 client.sock.close()
                 return
             self._clients.add(client)
@@ -245,7 +200,7 @@ class SmdrEndpoint:
 
     def _stream(self, client: _Client) -> None:
         client.sock.settimeout(SEND_TIMEOUT)
-        self._spawn(_watch_for_eof, client, self._pbx, name="smdr-eof")
+        self._listener.spawn(_watch_for_eof, client, self._pbx, name="smdr-eof")
         with self._changed:
             self._streaming += 1
             self._changed.notify_all()
@@ -261,7 +216,7 @@ class SmdrEndpoint:
         page = _Pager(pbx.system.vendor != TOSHIBA)
 
         def leave() -> bool:
-            return (client.gone.is_set() or self._stopping.is_set() or not pbx.responding
+            return (client.gone.is_set() or self._listener.stopping or not pbx.responding
                     or pbx.has_fault("smdr_disconnect"))
 
         after = 0
@@ -317,9 +272,7 @@ def start_smdr_server(pbx: PbxState, *, host: str = "127.0.0.1", port: int = 0,
                       username: str = SMDR_USER,
                       password: str = DEFAULT_PASSWORD) -> SmdrEndpoint:
     """Start serving ``pbx``'s SMDR; the caller must ``close()`` the endpoint."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.create_server((host, port), family=family, backlog=64)
-    listener.setblocking(False)
+    listener = open_listener(host, port, backlog=64)
     try:
         return SmdrEndpoint(listener, pbx, username.upper(), password)
     except BaseException:

@@ -12,7 +12,6 @@ import contextlib
 import hmac
 import logging
 import os
-import select
 import socket
 import tempfile
 import threading
@@ -32,6 +31,7 @@ from paramiko.common import (
 )
 from paramiko.server import InteractiveQuery
 
+from simulators.listener import Listener, open_listener
 from simulators.sessions import session_for
 from simulators.state import PbxState
 
@@ -44,7 +44,6 @@ logging.getLogger(PARAMIKO_LOG).setLevel(logging.CRITICAL)
 SHELL_REQUEST_TIMEOUT = 10.0  # seconds a client may take between opening a channel and "shell"
 HANDSHAKE_TIMEOUT = 15.0
 LOGIN_GRACE_TIME = 60.0  # like sshd's LoginGraceTime: authenticate and open a channel by then
-SHUTDOWN_TIMEOUT = 5.0
 
 
 class ConsoleSession(Protocol):
@@ -168,24 +167,19 @@ class SshEndpoint:
     def __init__(self, listener: socket.socket, host_key: paramiko.PKey,
                  make_session: SessionFactory, username: str, password: str, *,
                  drop_after_bytes: int | None = None) -> None:
-        self.host, self.port = listener.getsockname()[:2]
+        self._listener = Listener(listener, kind="ssh", on_accept=self._accepted)
+        self.host, self.port = self._listener.host, self._listener.port
         #: The network goes away after this many bytes to the client on a channel (an SSH
         #: line cannot be noisy — it is integrity-protected — but it can be cut).
         self.drop_after_bytes = drop_after_bytes
         self.host_key = host_key
-        self._listener = listener
         self._make_session = make_session
         self._username = username
         self._password = password
-        self._stopping = threading.Event()
-        self._wake_r, self._wake_w = socket.socketpair()
         self._lock = threading.Lock()
         self._connections_changed = threading.Condition(self._lock)
         self._transports: set[paramiko.Transport] = set()
-        self._threads: set[threading.Thread] = set()
-        self._accept_thread = threading.Thread(target=self._accept_loop,
-                                               name=f"ssh-accept-{self.port}", daemon=True)
-        self._accept_thread.start()
+        self._listener.start()
 
     def known_hosts_line(self) -> str:
         """This server's entry for an OpenSSH known_hosts file."""
@@ -205,63 +199,21 @@ class SshEndpoint:
 
     def close(self) -> None:
         """Stop accepting, drop every connection, and wait (bounded) for the threads."""
-        if self._stopping.is_set():
-            return
-        self._stopping.set()
-        with contextlib.suppress(OSError):
-            self._wake_w.send(b"x")
-        deadline = time.monotonic() + SHUTDOWN_TIMEOUT
-        self._accept_thread.join(max(0.0, deadline - time.monotonic()))
-        self._listener.close()
+        self._listener.close(self._drop_connections)
+
+    def _drop_connections(self) -> None:
         with self._lock:
             transports = list(self._transports)
         for transport in transports:
             transport.close()
             _wake_accept(transport)
-        self._join_all(deadline)
-        self._wake_r.close()
-        self._wake_w.close()
-
-    def _join_all(self, deadline: float) -> None:
-        """Join connection and channel threads, including any started while we wait."""
-        while time.monotonic() < deadline:
-            with self._lock:
-                threads = [t for t in self._threads if t is not threading.current_thread()]
-            if not threads:
-                return
-            threads[0].join(max(0.0, deadline - time.monotonic()))
-        log.warning("ssh simulator: threads still running after shutdown deadline")
 
     # --- threads --------------------------------------------------------------------------
 
-    def _spawn(self, target: Callable[..., None], *args: object, name: str) -> None:
-        thread = threading.Thread(target=self._run_tracked, args=(target, *args), name=name,
-                                  daemon=True)
-        with self._lock:
-            self._threads.add(thread)
-        thread.start()
-
-    def _run_tracked(self, target: Callable[..., None], *args: object) -> None:
-        try:
-            target(*args)
-        except Exception:  # a bug in one connection must not take the server down
-            log.exception("ssh simulator thread failed")
-        finally:
-            with self._lock:
-                self._threads.discard(threading.current_thread())
-
-    def _accept_loop(self) -> None:
-        while not self._stopping.is_set():
-            ready, _, _ = select.select([self._listener, self._wake_r], [], [])
-            if self._wake_r in ready:
-                return
-            try:
-                sock, peer = self._listener.accept()
-            except OSError:  # the client gave up between select() and accept()
-                continue
-            sock.setblocking(True)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._spawn(self._serve_connection, sock, name=f"ssh-conn-{peer[1]}")
+    def _accepted(self, sock: socket.socket, peer: tuple[str, int]) -> None:
+        sock.setblocking(True)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._listener.spawn(self._serve_connection, sock, name=f"ssh-conn-{peer[1]}")
 
     def _serve_connection(self, sock: socket.socket) -> None:
         try:
@@ -273,7 +225,7 @@ class SshEndpoint:
             return
         transport.handshake_timeout = HANDSHAKE_TIMEOUT
         with self._lock:
-            if self._stopping.is_set():
+            if self._listener.stopping:
                 sock.close()
                 return
             self._transports.add(transport)
@@ -285,7 +237,7 @@ class SshEndpoint:
             deadline: float | None = time.monotonic() + LOGIN_GRACE_TIME
             while (channel := _next_channel(transport, deadline)) is not None:
                 deadline = None  # logged in: the session may stay as long as it likes
-                self._spawn(self._serve_channel, channel, server,
+                self._listener.spawn(self._serve_channel, channel, server,
                             name=f"ssh-chan-{channel.get_id()}")
         except (paramiko.SSHException, OSError, EOFError) as exc:
             log.debug("ssh connection ended: %s", exc)
@@ -305,7 +257,7 @@ class SshEndpoint:
 
     def _serve_channel(self, channel: paramiko.Channel, server: _Server) -> None:
         shell = server.shell_event(channel.get_id()).wait(SHELL_REQUEST_TIMEOUT)
-        if not shell or channel.closed or self._stopping.is_set():
+        if not shell or channel.closed or self._listener.stopping:
             channel.close()
             return
         session = self._make_session(self._sender(channel))
@@ -383,9 +335,7 @@ def start_ssh_server(pbx: PbxState, *, host: str = "127.0.0.1", port: int = 0,
         return session_for(pbx, login_required=False, send=send, username=username,
                            password=password)
 
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.create_server((host, port), family=family, backlog=64)
-    listener.setblocking(False)  # accept() only after select(): never blocks the loop
+    listener = open_listener(host, port, backlog=64)
     try:
         return SshEndpoint(listener, host_key, session_factory or vendor_dialect, username,
                            password, drop_after_bytes=drop_after_bytes)

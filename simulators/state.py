@@ -11,12 +11,10 @@ are frozen: a session renders them without holding the lock while a fault is inj
 from __future__ import annotations
 
 import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from simulators.models import (
@@ -28,228 +26,32 @@ from simulators.models import (
     ModelProfile,
     model_profile,
 )
+from simulators.records import (
+    EXTENSION_ACTIVITIES,
+    CallRecord,
+    Card,
+    CoLine,
+    Extension,
+    Fault,
+    FaultError,
+    Level,
+    LogEntry,
+    Mode,
+    SmdrItem,
+    StateError,
+    SystemEvent,
+    SystemIdentity,
+    TimeService,
+    check_forward,
+    check_name,
+    check_pin,
+)
+from simulators.smdr_buffer import SmdrBuffer
 
 if TYPE_CHECKING:
     from simulators.faults import FaultSpec
 
-
-class StateError(ValueError):
-    """The requested change would make the state inconsistent (duplicate port, no card...)."""
-
-
-class FaultError(StateError):
-    """A fault cannot be injected or cleared (bad parameters, nothing to act on)."""
-
-
-class Status(StrEnum):
-    """In service / out of service (busied out) / fault — for cards and CO lines."""
-
-    INS = "INS"
-    OUS = "OUS"
-    FLT = "FLT"
-
-
-class Level(StrEnum):
-    """MJ affects the whole system, MN part of it (Panasonic's words; Toshiba says MAJOR)."""
-
-    MJ = "MJ"
-    MN = "MN"
-
-
-class Mode(StrEnum):
-    DAY = "DAY"
-    NIGHT = "NIGHT"
-    LUNCH = "LUNCH"
-    BREAK = "BREAK"
-    HOLIDAY = "HOLIDAY"
-
-
-EXTENSION_ACTIVITIES = frozenset({"IDLE", "BUSY", "NC"})
 UNRELIABLE = "programming_unreliable"  # the fault kind ``program_write`` honours
-SMDR_CAPACITY = 2000  # items kept in the SMDR buffer; the oldest go first
-PIN_LENGTH = range(4, 11)
-MAX_FORWARD_DIGITS = 24
-
-
-@dataclass(frozen=True, slots=True)
-class SystemIdentity:
-    vendor: str  # "Panasonic" or "Toshiba"
-    model: str  # "KX-TDE200", "CTX670"
-    software_version: str  # "PMPR Software File Version 5.0000" / "NA102MA2XXP1D12BXSEM.00"
-    site_name: str = ""  # the customer site, for the demo and reports; never on the console
-
-
-@dataclass(frozen=True, slots=True)
-class Card:
-    cabinet: int
-    slot: int
-    card_type: str
-    model_number: str
-    firmware: str
-    busied_out: bool = False
-    faulty: bool = False
-
-    @property
-    def status(self) -> Status:
-        if self.faulty:
-            return Status.FLT
-        return Status.OUS if self.busied_out else Status.INS
-
-    @property
-    def kind(self) -> CardType:
-        return CARD_TYPES[self.card_type]
-
-
-@dataclass(frozen=True, slots=True)
-class CoLine:
-    """A CO line (trunk); its status also depends on its card (kept in ``card_status``)."""
-
-    number: int
-    cabinet: int
-    slot: int
-    port: int
-    kind: str
-    busied_out: bool = False  # by command (maintenance busy)
-    auto_busied: bool = False  # by the PBX after error 330
-    line_fault: bool = False  # no carrier / no sync
-    card_status: Status = Status.INS
-
-    @property
-    def status(self) -> Status:
-        if self.line_fault or self.card_status is Status.FLT:
-            return Status.FLT
-        if self.busied_out or self.auto_busied or self.card_status is Status.OUS:
-            return Status.OUS
-        return Status.INS
-
-
-@dataclass(frozen=True, slots=True)
-class Extension:
-    """A station. ``pin`` is write-only on every console; ``phantoms`` are Toshiba PhDNs."""
-
-    number: str
-    name: str
-    cabinet: int
-    slot: int
-    port: int
-    ext_type: str
-    activity: str = "IDLE"  # IDLE / BUSY / NC
-    busied_out: bool = False
-    card_status: Status = Status.INS
-    pin: str = field(default="", repr=False)
-    forward_to: str = ""  # call forwarding (all calls); "" = none
-    phantoms: tuple[str, ...] = ()
-
-    @property
-    def status(self) -> str:
-        """IDLE / BUSY / NC, or OUS / FLT when the port or its card is down."""
-        if self.card_status is Status.FLT:
-            return "FLT"
-        if self.busied_out or self.card_status is Status.OUS:
-            return "OUS"
-        return self.activity
-
-
-@dataclass(frozen=True, slots=True)
-class LogEntry:
-    """One error-log line; ``active`` entries are the current alarms.
-
-    ``code`` is the canonical event code (Panasonic's table); ``sub_code`` the location
-    as XYYZZ (cabinet, slot, port). Each dialect renders both its own way.
-    """
-
-    seq: int
-    when: datetime
-    level: Level
-    code: int
-    sub_code: str
-    message: str
-    active: bool = False
-
-    @property
-    def cabinet(self) -> int:
-        return int(self.sub_code[0])
-
-    @property
-    def slot(self) -> int:
-        return int(self.sub_code[1:3])
-
-    @property
-    def port(self) -> int:
-        return int(self.sub_code[3:5])
-
-
-class CallKind(StrEnum):
-    OUTGOING = "out"
-    INCOMING = "in"
-    INTERCOM = "int"
-
-
-@dataclass(frozen=True, slots=True)
-class CallRecord:
-    """One SMDR call record, vendor-neutral.
-
-    ``condition`` uses Panasonic's codes (TR FW D0 NA RC AN RM, "" for a plain record). RC
-    and AN are *progress* records (ringing, answered) printed only by dialects that print
-    them; ``record_no`` counts the other records (Toshiba numbers its records).
-    """
-
-    ended: datetime
-    extension: str
-    kind: CallKind
-    number: str = ""  # dialled number / caller ID / the other extension (intercom)
-    co: int | None = None
-    ddi: str = ""
-    ring_s: int | None = None
-    duration_s: int | None = None
-    account_code: str = ""
-    condition: str = ""
-    clock_changed: bool = False
-    seq: int = 0
-    record_no: int = 0
-
-    @property
-    def progress(self) -> bool:
-        return self.condition in ("RC", "AN")
-
-    @property
-    def when(self) -> datetime:
-        return self.ended
-
-
-@dataclass(frozen=True, slots=True)
-class SystemEvent:
-    """A system record on the SMDR port: ``restart`` (after 002) or ``clock`` (time set)."""
-
-    when: datetime
-    kind: str
-    previous: datetime | None = None  # clock: the time before the change
-    seq: int = 0
-    record_no: int = 0
-
-
-SmdrItem = CallRecord | LogEntry | SystemEvent
-
-
-@dataclass(frozen=True, slots=True)
-class TimeService:
-    mode: Mode = Mode.DAY
-    automatic: bool = True
-
-
-@dataclass(slots=True)
-class Fault:
-    """An injected fault: what it was, and what it changed, so clearing reverses exactly that."""
-
-    kind: str
-    params: dict[str, Any]
-    log_seqs: list[int] = field(default_factory=list)
-    saved: Any = None
-
-
-def sub_code(cabinet: int, slot: int | None = None, port: int | None = None) -> str:
-    """XYYZZ: cabinet, slot (00 = processor), port (00 where not applicable)."""
-    return f"{cabinet}{slot or 0:02d}{port or 0:02d}"
 
 
 class PbxState:
@@ -273,10 +75,7 @@ class PbxState:
         self._programmer: object | None = None
         self._responding = True
         self._programs: dict[tuple[str, ...], str] = {}
-        self._smdr: deque[SmdrItem] = deque(maxlen=SMDR_CAPACITY)
-        self._smdr_seq = 0
-        self._record_no = 0
-        self._outages: list[tuple[datetime, datetime]] = []
+        self._smdr = SmdrBuffer()
 
     # --- identity, clock, time service -----------------------------------------------
 
@@ -373,9 +172,9 @@ class PbxState:
                 raise StateError(f"unknown extension type {ext.ext_type!r}")
             if ext.activity not in EXTENSION_ACTIVITIES:
                 raise StateError(f"unknown extension activity {ext.activity!r}")
-            _check_name(ext.name)
-            _check_pin(ext.pin, allow_empty=True)
-            _check_forward(ext.forward_to)
+            check_name(ext.name)
+            check_pin(ext.pin, allow_empty=True)
+            check_forward(ext.forward_to)
             self._check_phantoms(ext)
             card = self._port_card(ext.cabinet, ext.slot, ext.port, "extension")
             self._check_port_free(ext.cabinet, ext.slot, ext.port)
@@ -544,17 +343,17 @@ class PbxState:
         with self.lock:
             ext = self.extension(number)
             if name is not None:
-                _check_name(name)
+                check_name(name)
                 ext = replace(ext, name=name)
             if activity is not None:
                 if activity not in EXTENSION_ACTIVITIES:
                     raise StateError(f"unknown extension activity {activity!r}")
                 ext = replace(ext, activity=activity)
             if pin is not None:
-                _check_pin(pin)
+                check_pin(pin)
                 ext = replace(ext, pin=pin)
             if forward_to is not None:
-                _check_forward(forward_to)
+                check_forward(forward_to)
                 ext = replace(ext, forward_to=forward_to)
             self._extensions[number] = ext
 
@@ -657,13 +456,6 @@ class PbxState:
     # --- SMDR -------------------------------------------------------------------------
 
     def _append_smdr(self, item: SmdrItem) -> None:
-        self._smdr_seq += 1
-        if isinstance(item, CallRecord | SystemEvent) and not (
-                isinstance(item, CallRecord) and item.progress):
-            self._record_no += 1
-            item = replace(item, seq=self._smdr_seq, record_no=self._record_no)
-        elif not isinstance(item, LogEntry):
-            item = replace(item, seq=self._smdr_seq)
         self._smdr.append(item)
         self._changed.notify_all()
 
@@ -681,28 +473,19 @@ class PbxState:
         ``add_calls`` so a streaming client never sees the past rewritten.
         """
         with self.lock:
-            items: list[SmdrItem] = [*self._smdr, *records]
-            items = [i for i in items if not (isinstance(i, CallRecord) and self.in_outage(i.when))]
-            items.sort(key=lambda item: item.when)
-            self._smdr.clear()
-            self._smdr_seq = self._record_no = 0
-            for item in items:
-                self._append_smdr(item)
+            self._smdr.merge_history(records)
+            self._changed.notify_all()
 
     def smdr_items(self, after: int = 0) -> list[tuple[int, SmdrItem]]:
         """Buffered SMDR items with their buffer sequence numbers, those after ``after``."""
         with self.lock:
-            return [(n, item) for n, item in self._numbered_smdr() if n > after]
-
-    def _numbered_smdr(self) -> Iterator[tuple[int, SmdrItem]]:
-        first = self._smdr_seq - len(self._smdr) + 1
-        return enumerate(self._smdr, first)
+            return self._smdr.after(after)
 
     def wait_smdr(self, after: int, timeout: float | None,
                   stop: Callable[[], bool] = lambda: False) -> list[tuple[int, SmdrItem]]:
         """Block until there are items after ``after`` (or ``stop()``, or the deadline)."""
         with self._changed:
-            self._changed.wait_for(lambda: self._smdr_seq > after or stop(), timeout)
+            self._changed.wait_for(lambda: self._smdr.last_seq > after or stop(), timeout)
             return self.smdr_items(after)
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float | None) -> bool:
@@ -718,17 +501,16 @@ class PbxState:
 
     def add_outage(self, start: datetime, end: datetime) -> None:
         with self.lock:
-            self._outages.append((start, end))
+            self._smdr.add_outage(start, end)
 
     def in_outage(self, when: datetime) -> bool:
         """True if the PBX was down (power cut) at ``when``: no call can be logged then."""
         with self.lock:
-            return any(start <= when <= end for start, end in self._outages)
+            return self._smdr.in_outage(when)
 
     def clock_changed_between(self, start: datetime, end: datetime) -> bool:
         with self.lock:
-            return any(isinstance(i, SystemEvent) and i.kind == "clock" and start <= i.when <= end
-                       for i in self._smdr)
+            return self._smdr.clock_changed_between(start, end)
 
     # --- fault injection --------------------------------------------------------------
 
@@ -779,25 +561,6 @@ class PbxState:
         """Hold the lock across several changes so no session sees a half-built state."""
         with self.lock:
             yield self
-
-
-def _check_name(name: str) -> None:
-    if len(name) > 16 or not name.isascii() or not name.isprintable() or '"' in name:
-        raise StateError("extension name must be at most 16 printable ASCII characters, "
-                         f"no '\"': {name!r}")
-
-
-def _check_pin(pin: str, *, allow_empty: bool = False) -> None:
-    if allow_empty and not pin:
-        return
-    if not (pin.isascii() and pin.isdigit() and len(pin) in PIN_LENGTH):
-        raise StateError("a PIN is 4-10 digits")
-
-
-def _check_forward(destination: str) -> None:
-    if destination and not (destination.isascii() and destination.isdigit()
-                            and len(destination) <= MAX_FORWARD_DIGITS):
-        raise StateError(f"a forwarding destination is 1-{MAX_FORWARD_DIGITS} digits")
 
 
 def _drop_last_character(value: str) -> str:

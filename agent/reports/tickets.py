@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from agent.reports.summary import when
@@ -17,23 +16,12 @@ from agent.tickets import (
     Ticket,
     TicketStats,
 )
-
-
-def _jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, date):  # datetime too
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    return value
+from drivers.model import to_jsonable
 
 
 def render_ticket_list(tickets: Sequence[Ticket], *, as_json: bool) -> str:
     if as_json:
-        return json.dumps([_jsonable(t) for t in tickets], indent=2)
+        return json.dumps([to_jsonable(t) for t in tickets], indent=2)
     if not tickets:
         return "no tickets"
     rows = [f"{'REF':<15} {'PRI':<4} {'STATE':<17} {'SEEN':>4}  {'SITE':<20} SUMMARY"]
@@ -48,10 +36,10 @@ def render_ticket(ticket: Ticket, occurrences: Sequence[Occurrence],
                   escalations: Sequence[SentEscalation] = (),
                   outbox: Sequence[OutboxMessage] = ()) -> str:
     if as_json:
-        return json.dumps({"ticket": _jsonable(ticket),
-                           "occurrences": _jsonable(list(occurrences)),
-                           "audit": _jsonable(list(audit)),
-                           "escalations_sent": _jsonable(list(escalations)),
+        return json.dumps({"ticket": to_jsonable(ticket),
+                           "occurrences": to_jsonable(list(occurrences)),
+                           "audit": to_jsonable(list(audit)),
+                           "escalations_sent": to_jsonable(list(escalations)),
                            "notifications": [_outbox_json(m) for m in outbox]}, indent=2)
     sent = {e.level: e for e in escalations}
     lines = [
@@ -94,7 +82,7 @@ def render_ticket(ticket: Ticket, occurrences: Sequence[Occurrence],
 
 def render_stats(stats: TicketStats, *, as_json: bool) -> str:
     if as_json:
-        data = _jsonable(stats)
+        data = to_jsonable(stats)
         data["remote_rate"] = stats.remote_rate
         data["response"]["rate"] = stats.response.rate
         data["remote_access"]["rate"] = stats.remote_access.rate
@@ -139,7 +127,7 @@ def render_escalations(sent: Sequence[SentEscalation]) -> str:
 
 
 def _outbox_json(message: OutboxMessage) -> dict[str, Any]:
-    data: dict[str, Any] = _jsonable(message)
+    data: dict[str, Any] = to_jsonable(message)
     data.pop("payload", None)  # the ticket itself is shown elsewhere
     data["event_id"] = message.event_id
     return data

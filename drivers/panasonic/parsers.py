@@ -23,7 +23,14 @@ from drivers.model import (
     TrunkKind,
     TrunkState,
 )
-from drivers.textparse import BadLines, content_lines, day_month_year, key_values, table
+from drivers.textparse import (
+    BadLines,
+    content_lines,
+    day_month_year,
+    key_values,
+    readable,
+    table,
+)
 
 ERROR_LOG_LINE = re.compile(
     r"^(?P<date>\d\d/\d\d/\d\d) (?P<time>\d\d:\d\d) {4}(?P<level>MJ|MN) ALM "
@@ -85,17 +92,9 @@ def parse_error_line(line: str) -> Alarm | None:
 
 def parse_error_log(text: str, *, empty_marker: str = "NO ERROR LOG") -> tuple[list[Alarm],
                                                                             BadLines]:
-    entries: list[Alarm] = []
+    rows = [(n, line) for n, line in content_lines(text) if line.strip() != empty_marker]
     bad: BadLines = []
-    for number, line in content_lines(text):
-        if line.strip() == empty_marker:
-            continue
-        entry = parse_error_line(line)
-        if entry is None:
-            bad.append((number, line))
-        else:
-            entries.append(entry)
-    return entries, bad
+    return [entry for _line, entry in readable(rows, parse_error_line, bad)], bad
 
 
 def parse_alarms(text: str) -> tuple[list[Alarm], BadLines]:
@@ -125,48 +124,33 @@ def parse_version(text: str) -> tuple[SystemInfo | None, BadLines]:
 
 def parse_cards(text: str) -> tuple[list[Card], BadLines]:
     rows, bad = table(text, "CAB SLT CARD MODEL FIRMWARE STATUS")
-    cards: list[Card] = []
-    for number, line in rows:
-        match = _CARD_LINE.match(line)
-        if match is None:
-            bad.append((number, line))
-            continue
-        cards.append(Card(
-            location=Location(int(match["cab"]), int(match["slot"])),
-            type=match["type"], model_number=match["model"], firmware=match["fw"],
-            status=_CARD_STATUS[match["status"]], raw=line))
+    cards = [Card(location=Location(int(match["cab"]), int(match["slot"])),
+                  type=match["type"], model_number=match["model"], firmware=match["fw"],
+                  status=_CARD_STATUS[match["status"]], raw=line)
+             for line, match in readable(rows, _CARD_LINE.match, bad)]
     return cards, bad
 
 
 def parse_trunks(text: str) -> tuple[list[Trunk], BadLines]:
     rows, bad = table(text, "CO CAB SLT PRT KIND STATUS")
-    trunks: list[Trunk] = []
-    for number, line in rows:
-        match = _CO_LINE.match(line)
-        if match is None:
-            bad.append((number, line))
-            continue
-        trunks.append(Trunk(
-            number=int(match["co"]),
-            location=Location(int(match["cab"]), int(match["slot"]), int(match["port"])),
-            kind=_TRUNK_KIND[match["kind"]], state=_TRUNK_STATUS[match["status"]],
-            busied_out=match["status"] == "OUS", raw=line))
+    trunks = [Trunk(number=int(match["co"]), location=_port(match),
+                    kind=_TRUNK_KIND[match["kind"]], state=_TRUNK_STATUS[match["status"]],
+                    busied_out=match["status"] == "OUS", raw=line)
+              for line, match in readable(rows, _CO_LINE.match, bad)]
     return trunks, bad
 
 
 def parse_extensions(text: str) -> tuple[list[Extension], BadLines]:
     rows, bad = table(text, "EXT CAB SLT PRT TYPE NAME STATUS")
-    extensions: list[Extension] = []
-    for number, line in rows:
-        match = _EXT_LINE.match(line)
-        if match is None:
-            bad.append((number, line))
-            continue
-        extensions.append(Extension(
-            number=match["ext"], name=match["name"].strip(),
-            location=Location(int(match["cab"]), int(match["slot"]), int(match["port"])),
-            type=match["type"], state=_EXT_STATUS[match["status"]], raw=line))
+    extensions = [Extension(number=match["ext"], name=match["name"].strip(),
+                            location=_port(match), type=match["type"],
+                            state=_EXT_STATUS[match["status"]], raw=line)
+                  for line, match in readable(rows, _EXT_LINE.match, bad)]
     return extensions, bad
+
+
+def _port(match: re.Match[str]) -> Location:
+    return Location(int(match["cab"]), int(match["slot"]), int(match["port"]))
 
 
 def parse_mode(text: str) -> tuple[OperatingMode | None, BadLines]:

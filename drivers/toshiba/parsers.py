@@ -23,7 +23,7 @@ from drivers.model import (
     TrunkKind,
     TrunkState,
 )
-from drivers.textparse import BadLines, key_values, month_day_year, table
+from drivers.textparse import BadLines, key_values, month_day_year, readable, table
 
 ALARM_HEADER = "DATE TIME CODE CATEGORY SEV EQUIP DESCRIPTION"
 _ALARM_LINE = re.compile(
@@ -125,14 +125,7 @@ def parse_alarms(text: str, *, empty: str = "NO ACTIVE ALARM") -> tuple[list[Ala
     if text.strip() == empty:
         return [], []
     rows, bad = table(text, ALARM_HEADER)
-    alarms: list[Alarm] = []
-    for number, line in rows:
-        alarm = parse_alarm_line(line)
-        if alarm is None:
-            bad.append((number, line))
-        else:
-            alarms.append(alarm)
-    return alarms, bad
+    return [alarm for _line, alarm in readable(rows, parse_alarm_line, bad)], bad
 
 
 def parse_alarm_history(text: str) -> tuple[list[Alarm], BadLines]:
@@ -141,47 +134,34 @@ def parse_alarm_history(text: str) -> tuple[list[Alarm], BadLines]:
 
 def parse_pcbs(text: str) -> tuple[list[Card], BadLines]:
     rows, bad = table(text, "SLOT PCB VER STATUS")
-    cards: list[Card] = []
-    for number, line in rows:
-        match = _PCB_LINE.match(line)
-        if match is None:
-            bad.append((number, line))
-            continue
-        slot = match["slot"]
-        cards.append(Card(location=Location(int(slot[:2]), int(slot[2:])), type=match["pcb"],
-                          model_number=match["pcb"], firmware=match["ver"],
-                          status=_STATUS_CARD[match["status"]], raw=line))
+    cards = [Card(location=Location(int(match["slot"][:2]), int(match["slot"][2:])),
+                  type=match["pcb"], model_number=match["pcb"], firmware=match["ver"],
+                  status=_STATUS_CARD[match["status"]], raw=line)
+             for line, match in readable(rows, _PCB_LINE.match, bad)]
     return cards, bad
 
 
 def parse_trunks(text: str) -> tuple[list[Trunk], BadLines]:
     rows, bad = table(text, "TRK EQUIP TYPE STATUS")
-    trunks: list[Trunk] = []
-    for number, line in rows:
-        match = _TRUNK_LINE.match(line)
-        if match is None or match["type"] not in _TRUNK_KIND:
-            bad.append((number, line))
-            continue
-        trunks.append(Trunk(number=int(match["number"]),
-                            location=location_from_equipment(match["equip"]),
-                            kind=_TRUNK_KIND[match["type"]],
-                            state=_STATUS_TRUNK[match["status"]],
-                            busied_out=match["status"] == "OUT-SVC", raw=line))
+    trunks = [Trunk(number=int(match["number"]), location=location_from_equipment(match["equip"]),
+                    kind=_TRUNK_KIND[match["type"]], state=_STATUS_TRUNK[match["status"]],
+                    busied_out=match["status"] == "OUT-SVC", raw=line)
+              for line, match in readable(rows, _trunk_match, bad)]
     return trunks, bad
+
+
+def _trunk_match(line: str) -> re.Match[str] | None:
+    """A trunk row of a type this driver knows; an unknown type is an unreadable row."""
+    match = _TRUNK_LINE.match(line)
+    return match if match is not None and match["type"] in _TRUNK_KIND else None
 
 
 def parse_stations(text: str) -> tuple[list[Extension], BadLines]:
     rows, bad = table(text, "PDN EQUIP TYPE NAME STATUS")
-    stations: list[Extension] = []
-    for number, line in rows:
-        match = _STATION_LINE.match(line)
-        if match is None:
-            bad.append((number, line))
-            continue
-        stations.append(Extension(number=match["pdn"], name=match["name"].strip(),
-                                  location=location_from_equipment(match["equip"]),
-                                  type=match["type"], state=_STATUS_STATION[match["status"]],
-                                  raw=line))
+    stations = [Extension(number=match["pdn"], name=match["name"].strip(),
+                          location=location_from_equipment(match["equip"]),
+                          type=match["type"], state=_STATUS_STATION[match["status"]], raw=line)
+                for line, match in readable(rows, _STATION_LINE.match, bad)]
     return stations, bad
 
 

@@ -3,14 +3,8 @@ emulated Hayes modem with a phone book, and an RFC 2217 terminal server — each
 conditions (baud-rate pacing, noise, carrier loss). See docs/reliability.md."""
 
 from simulators.lines.conditions import LineConditions, LineStats, NoiseDirection, TokenBucket
-from simulators.lines.modem import (
-    HayesModem,
-    ModemEndpoint,
-    ModemLine,
-    Outcome,
-    PhoneBook,
-    serve_modem,
-)
+from simulators.lines.modem import HayesModem, ModemEndpoint, ModemLine, serve_modem
+from simulators.lines.phonebook import Outcome, PhoneBook
 from simulators.lines.rfc2217 import Rfc2217Endpoint, serve_rfc2217
 from simulators.lines.serial import PtyEndpoint, serve_pty, start_pty_server
 from simulators.lines.telnet import TcpEndpoint, serve_tcp, serve_telnet, start_tcp_server

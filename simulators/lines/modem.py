@@ -2,7 +2,9 @@
 
 The client opens the modem's device as a serial port and talks AT commands to it; a
 dialled number reaches a simulated site (its console with the login dialogue, as a
-Panasonic RMT card presents it) or the outcome the phone book was told to give.
+Panasonic RMT card presents it) or the outcome the phone book was told to give. This
+module is the firmware (AT command interpreter, dialling, ringing, escape, carrier,
+hang-up); the phone book is ``phonebook.py``, the Hayes tables ``at_commands.py``.
 
 What a pty cannot carry, and what is done instead (see docs/reliability.md):
 
@@ -28,124 +30,35 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from simulators.lines.conditions import LineConditions, LineStats
+from simulators.lines.at_commands import (
+    BUSY,
+    CONNECT,
+    CONNECT_CODES,
+    ERROR,
+    MAX_COMMAND,
+    NO_ANSWER,
+    NO_CARRIER,
+    NO_DIALTONE,
+    OK,
+    RESULT_TEXT,
+    RING,
+    UNPACED_CONNECT_SPEED,
+    CommandError,
+    Settings,
+    read_number,
+)
+from simulators.lines.conditions import LineStats
+from simulators.lines.phonebook import Outcome, PhoneBook, Site
 from simulators.lines.pump import LineGroup, LineHandler
-from simulators.lines.session import DEFAULT_USERNAME, SessionMaker, login_session_maker
 from simulators.lines.wires import PtyWire
 from simulators.ssh_server import ConsoleSession
-from simulators.state import PbxState
 
-# --- result codes -------------------------------------------------------------------------
-
-OK, CONNECT, RING, NO_CARRIER, ERROR, NO_DIALTONE, BUSY, NO_ANSWER = 0, 1, 2, 3, 4, 6, 7, 8
-RESULT_TEXT = {OK: "OK", CONNECT: "CONNECT", RING: "RING", NO_CARRIER: "NO CARRIER",
-               ERROR: "ERROR", NO_DIALTONE: "NO DIALTONE", BUSY: "BUSY",
-               NO_ANSWER: "NO ANSWER"}
-#: Numeric codes of ``CONNECT <speed>`` (the common USRobotics/Hayes table).
-CONNECT_CODES = {300: 1, 1200: 5, 2400: 10, 4800: 11, 9600: 12, 7200: 13, 12000: 14,
-                 14400: 15, 19200: 16, 38400: 17, 57600: 18, 115200: 19, 600: 9}
-UNPACED_CONNECT_SPEED = 9600  # what an unpaced call reports
-
-DEFAULT_REGISTERS = {0: 0, 2: 43, 3: 13, 4: 10, 5: 8, 7: 50, 12: 50}
-MAX_COMMAND = 64  # a Hayes command buffer is small; longer lines answer ERROR
 RING_INTERVAL = 3.0  # seconds between RINGs (one per UK ring cadence)
 MAX_RINGS = 10  # the caller gives up after this many unanswered rings
-
-
-class Outcome(enum.StrEnum):
-    ANSWER = "answer"
-    BUSY = "busy"
-    NO_ANSWER = "no answer"
-    NO_DIALTONE = "no dialtone"
-
-
-# --- the phone book -----------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Site:
-    """A number that reaches a simulated PBX."""
-
-    pbx: PbxState
-    make_session: SessionMaker
-    conditions: LineConditions
-    answer_after: float = 0.0  # seconds of ringing before the PBX's modem answers
-
-
-@dataclass(slots=True)
-class _Override:
-    outcome: Outcome
-    times: int | None  # None: every call until cleared
-
-
-class PhoneBook:
-    """Dialled number → site, or a told outcome (BUSY, NO ANSWER, NO DIALTONE).
-
-    Shared by any number of modems (a modem bank); thread-safe. A number neither listed
-    nor overridden rings out (NO ANSWER / NO CARRIER after S7), like a wrong number.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._sites: dict[str, Site] = {}
-        self._overrides: dict[str, _Override] = {}
-        self.dialled: list[str] = []
-
-    @staticmethod
-    def normalise(number: str) -> str:
-        """The digits that route a call (dial modifiers, spaces and dashes dropped)."""
-        return "".join(ch for ch in number if ch.isdigit() or ch in "*#")
-
-    def add_site(self, number: str, pbx: PbxState, *, username: str = DEFAULT_USERNAME,
-                 password: str, conditions: LineConditions | None = None,
-                 answer_after: float = 0.0, session_maker: SessionMaker | None = None) -> None:
-        site = Site(pbx, session_maker or login_session_maker(pbx, username=username,
-                                                               password=password),
-                    conditions or LineConditions(), answer_after)
-        with self._lock:
-            self._sites[self.normalise(number)] = site
-
-    def tell(self, number: str, outcome: Outcome, *, times: int | None = None) -> None:
-        """Answer ``outcome`` for ``number`` (the next ``times`` calls, or until cleared)."""
-        with self._lock:
-            self._overrides[self.normalise(number)] = _Override(outcome, times)
-
-    def busy(self, number: str, *, times: int | None = None) -> None:
-        self.tell(number, Outcome.BUSY, times=times)
-
-    def no_answer(self, number: str, *, times: int | None = None) -> None:
-        self.tell(number, Outcome.NO_ANSWER, times=times)
-
-    def no_dialtone(self, number: str, *, times: int | None = None) -> None:
-        self.tell(number, Outcome.NO_DIALTONE, times=times)
-
-    def clear(self, number: str) -> None:
-        with self._lock:
-            self._overrides.pop(self.normalise(number), None)
-
-    def site(self, number: str) -> Site | None:
-        with self._lock:
-            return self._sites.get(self.normalise(number))
-
-    def dial(self, number: str) -> tuple[Outcome, Site | None]:
-        """What dialling ``number`` gives now (consumes one use of a counted override)."""
-        key = self.normalise(number)
-        with self._lock:
-            self.dialled.append(key)
-            override = self._overrides.get(key)
-            if override is not None:
-                if override.times is not None:
-                    override.times -= 1
-                    if override.times <= 0:
-                        del self._overrides[key]
-                return override.outcome, None
-            site = self._sites.get(key)
-        return (Outcome.ANSWER, site) if site is not None else (Outcome.NO_ANSWER, None)
-
 
 # --- the modem ----------------------------------------------------------------------------
 
@@ -164,26 +77,13 @@ class ModemEvent:
     detail: str
 
 
-@dataclass(slots=True)
-class _Settings:
-    echo: bool = True
-    verbose: bool = True
-    quiet: bool = False
-    x_level: int = 4
-    registers: dict[int, int] = field(default_factory=lambda: dict(DEFAULT_REGISTERS))
-
-
-class _CommandError(Exception):
-    pass
-
-
 class HayesModem(LineHandler):
     """The modem's firmware: AT commands, dialling, +++ escape, carrier, hang-up."""
 
     def __init__(self, phone_book: PhoneBook, status_path: Path) -> None:
         self.phone_book = phone_book
         self.status_path = status_path
-        self._settings = _Settings()
+        self._settings = Settings()
         self._mode = Mode.COMMAND
         self._line = bytearray()
         self._session: ConsoleSession | None = None
@@ -369,7 +269,7 @@ class HayesModem(LineHandler):
             return
         try:
             final = self._execute(body)
-        except _CommandError:
+        except CommandError:
             self._result(ERROR)
             return
         if final is not None:
@@ -391,10 +291,10 @@ class HayesModem(LineHandler):
                 continue
             if letter == "&":
                 if i >= len(body) or not body[i].isalpha():
-                    raise _CommandError
-                i, _ = _number(body, i + 1)
+                    raise CommandError
+                i, _ = read_number(body, i + 1)
                 continue
-            i, value = _number(body, i)
+            i, value = read_number(body, i)
             if letter in "OA":
                 return self._online(letter)
             self._simple(letter, value)
@@ -417,12 +317,12 @@ class HayesModem(LineHandler):
         elif letter == "I":
             self._info("pbxdiag Hayes modem emulator")
         elif letter not in "LM":  # speaker volume and control: accepted, nothing to do
-            raise _CommandError
+            raise CommandError
 
     def _reset(self) -> None:
         if self._mode is Mode.ONLINE_COMMAND or self._off_hook:
             self._go_on_hook("ATZ")
-        self._settings = _Settings()
+        self._settings = Settings()
 
     def _hook(self, value: int) -> None:
         if value == 0:
@@ -431,17 +331,17 @@ class HayesModem(LineHandler):
             self._record("off-hook", "ATH1", off_hook=True)
 
     def _s_register(self, body: str, i: int) -> int:
-        i, number = _number(body, i)
+        i, number = read_number(body, i)
         if number > 255 or i >= len(body):
-            raise _CommandError
+            raise CommandError
         if body[i] == "?":
             self._info(f"{self.register(number):03d}")
             return i + 1
         if body[i] != "=":
-            raise _CommandError
-        i, value = _number(body, i + 1)
+            raise CommandError
+        i, value = read_number(body, i + 1)
         if value > 255:
-            raise _CommandError
+            raise CommandError
         self._settings.registers[number] = value
         return i
 
@@ -462,7 +362,7 @@ class HayesModem(LineHandler):
     def _dial(self, dial_string: str) -> None:
         number = PhoneBook.normalise(dial_string)
         if not number or self._mode is Mode.ONLINE_COMMAND:
-            raise _CommandError
+            raise CommandError
         outcome, site = self.phone_book.dial(number)
         self._record("off-hook", f"ATD{dial_string.strip()}", off_hook=True)
         self._set_mode(Mode.DIALING)
@@ -585,14 +485,6 @@ class HayesModem(LineHandler):
 
     def on_close(self) -> None:
         self._go_on_hook("modem switched off")
-
-
-def _number(body: str, i: int) -> tuple[int, int]:
-    """Parse the decimal digits at ``body[i:]`` (none means 0); (next index, value)."""
-    start = i
-    while i < len(body) and body[i].isdigit():
-        i += 1
-    return i, int(body[start:i]) if i > start else 0
 
 
 # --- serving ------------------------------------------------------------------------------

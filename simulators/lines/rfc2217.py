@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import select
 import socket
 import termios
-import threading
 from collections.abc import Iterator
 from typing import cast
 
 import serial
 from serial import rfc2217
 
+from simulators.listener import Listener, open_listener
+
 log = logging.getLogger(__name__)
 
-SHUTDOWN_TIMEOUT = 5.0
 
 
 class ThreeWirePort(serial.Serial):
@@ -81,38 +80,21 @@ class Rfc2217Endpoint:
 
     def __init__(self, device: str, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.device = device
-        self._listener = socket.create_server((host, port), backlog=16)
-        self._listener.setblocking(False)
-        self.host, self.port = self._listener.getsockname()[:2]
-        self._stop_r, self._stop_w = os.pipe()
-        self._lock = threading.Lock()
-        self._threads: set[threading.Thread] = set()
-        self._stopping = False
-        self._accept = threading.Thread(target=self._accept_loop,
-                                        name=f"rfc2217-accept-{self.port}", daemon=True)
-        self._accept.start()
+        sock = open_listener(host, port, backlog=16)
+        try:
+            self._listener = Listener(sock, kind="rfc2217", on_accept=self._accepted)
+        except BaseException:
+            sock.close()
+            raise
+        self.host, self.port = self._listener.host, self._listener.port
+        self._listener.start()
 
     @property
     def url(self) -> str:
         return f"rfc2217://{self.host}:{self.port}"
 
-    def _accept_loop(self) -> None:
-        while True:
-            ready, _, _ = select.select([self._listener.fileno(), self._stop_r], [], [])
-            if self._stop_r in ready:
-                return
-            try:
-                sock, _peer = self._listener.accept()
-            except OSError:
-                continue
-            thread = threading.Thread(target=self._serve, args=(sock,),
-                                      name=f"rfc2217-{self.port}", daemon=True)
-            with self._lock:  # started under the lock: close() never joins an unstarted one
-                if self._stopping:
-                    sock.close()
-                    return
-                self._threads.add(thread)
-                thread.start()
+    def _accepted(self, sock: socket.socket, _peer: tuple[str, int]) -> None:
+        self._listener.spawn(self._serve, sock, name=f"rfc2217-{self.port}")
 
     def _serve(self, sock: socket.socket) -> None:
         port = ThreeWirePort()
@@ -130,18 +112,16 @@ class Rfc2217Endpoint:
         finally:
             port.close()
             sock.close()
-            with self._lock:
-                self._threads.discard(threading.current_thread())
 
     def _pump(self, sock: socket.socket, port: ThreeWirePort,
               manager: rfc2217.PortManager) -> None:
         fd = port.fileno()
         poller = select.poll()
-        for watched in (sock.fileno(), fd, self._stop_r):
+        for watched in (sock.fileno(), fd, self._listener.stop_fd):
             poller.register(watched, select.POLLIN)
         while True:
             events = dict(poller.poll())
-            if self._stop_r in events:
+            if self._listener.stop_fd in events:
                 return
             if sock.fileno() in events:
                 data = sock.recv(4096)
@@ -157,19 +137,8 @@ class Rfc2217Endpoint:
                     sock.sendall(b"".join(manager.escape(data)))
 
     def close(self) -> None:
-        with self._lock:
-            if self._stopping:
-                return
-            self._stopping = True
-            threads = list(self._threads)
-        os.write(self._stop_w, b"x")
-        self._accept.join(SHUTDOWN_TIMEOUT)
-        for thread in threads:
-            thread.join(SHUTDOWN_TIMEOUT)
+        """Stop accepting and wait (bounded) for every client: the stop pipe ends them."""
         self._listener.close()
-        if not any(t.is_alive() for t in threads):
-            os.close(self._stop_r)
-            os.close(self._stop_w)
 
 
 @contextlib.contextmanager

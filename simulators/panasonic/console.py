@@ -15,21 +15,22 @@ from simulators.console_base import (
     LF,
     SPACE,
     LineSession,
-    Phase,
     ReplyError,
+    since_argument,
 )
 from simulators.models import NS_VIRTUAL_SLOTS, PANASONIC
 from simulators.panasonic import programs
 from simulators.panasonic.smdr import format_log_entry, smdr_lines
-from simulators.state import Card as CardRecord
-from simulators.state import CoLine, Extension, LogEntry, PbxState
+from simulators.programming import ProgramError
+from simulators.records import Card as CardRecord
+from simulators.records import CoLine, Extension, LogEntry
+from simulators.state import PbxState
 
 CRLF = b"\r\n"
 PAGER_PROMPT = b"-- More -- "
 PAGER_ERASE = b"\r" + b" " * len(PAGER_PROMPT) + b"\r"
 MAX_LINE = 256
 DEFAULT_PAGE_LINES = 20
-MAX_LOGIN_ATTEMPTS = 3
 DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 SINCE_FORMAT = "%d/%m/%y %H:%M"
 
@@ -91,19 +92,11 @@ def format_date(now: datetime) -> str:
 
 def parse_since(args: list[str]) -> datetime | None:
     """``[]`` -> None; ``["SINCE", "DD/MM/YY", "HH:MM"]`` -> that minute; else ERROR 02."""
-    if not args:
-        return None
-    if len(args) != 3 or args[0].upper() != "SINCE":
-        raise ConsoleError(*INVALID_PARAMETER)
-    try:
-        return datetime.strptime(f"{args[1]} {args[2]}", SINCE_FORMAT)
-    except ValueError:
-        raise ConsoleError(*INVALID_PARAMETER) from None
+    return since_argument(args, keyword="SINCE", time_format=SINCE_FORMAT,
+                          error=ConsoleError)
 
 
 # --- the session --------------------------------------------------------------------------
-
-
 
 
 class PanasonicSession(LineSession):
@@ -115,25 +108,29 @@ class PanasonicSession(LineSession):
     max_line = MAX_LINE
     pager_prompt = PAGER_PROMPT
     page_lines = DEFAULT_PAGE_LINES
+    prompt_format = "{model}{mode}> "
+    programming_mark = "(PRG)"
+    username_prompt = b"Login: "
+    login_refused = "LOGIN INCORRECT"
+    line_too_long = LINE_TOO_LONG
+    programming_locked = PROGRAMMING_LOCKED
+    not_in_programming = NOT_IN_PROGRAMMING
+    programming_entered = "OK"
+    programming_left = "OK"
+    farewell = "BYE"
 
     def __init__(self, pbx: PbxState, *, login_required: bool, send: Callable[[bytes], None],
                  username: str = "INSTALLER", password: str | None = None) -> None:
-        if login_required and password is None:
-            raise ValueError("a session with a login dialogue needs a password")
-        super().__init__(pbx, login_required=login_required, send=send)
-        self._username = username
-        self._password = password
-        self._given_user = ""
-        self._failed_logins = 0
-        self._programming = False
+        super().__init__(pbx, login_required=login_required, send=send, username=username,
+                         password=password)
         self._format_entry = (format_ns_log_entry if pbx.system.model.startswith("KX-NS")
                               else format_log_entry)
         self._commands = {
             "VER": self._ver, "ALM": self._alm, "ERR": self._err, "CARD": self._card,
             "CO": self._co, "EXT": self._ext, "MODE": self._mode, "DATE": self._date,
-            "PAGE": self._page, "EXIT": self._exit, "SMDR": self._smdr,
-            "PRG": self._prg, "END": self._end, "READ": self._read, "WRITE": self._write,
-            "DUMP": self._dump,
+            "PAGE": self._page, "EXIT": self._logout, "SMDR": self._smdr,
+            "PRG": self._enter_programming, "END": self._leave_programming,
+            "READ": self._read, "WRITE": self._write, "DUMP": self._dump,
         }
 
     # --- dialect hooks --------------------------------------------------------------------
@@ -144,38 +141,13 @@ class PanasonicSession(LineSession):
         title = f"{vendor} {self._pbx.system.model} Maintenance Console"
         if self._login_required:
             self._emit_line(title)
-            self._emit(b"Login: ")
+            self._emit(self.username_prompt)
         else:
             self._emit(CRLF)
             self._emit_line(title)
             self._emit_line(f"Copyright (C) {vendor}")
             self._emit(CRLF)
             self._prompt()
-
-    def _prompt(self) -> None:
-        self._phase = Phase.COMMAND
-        mode = "(PRG)" if self._programming else ""
-        self._emit(f"{self._pbx.system.model}{mode}> ".encode("ascii", "replace"))
-
-    def _login_line(self, text: str) -> None:
-        if self._phase is Phase.LOGIN_USER:
-            self._given_user = text
-            self._phase = Phase.LOGIN_PASSWORD
-            self._emit(b"Password: ")
-            return
-        if self._given_user == self._username and text == self._password:
-            self._prompt()
-            return
-        self._failed_logins += 1
-        self._emit_line("LOGIN INCORRECT")
-        if self._failed_logins >= MAX_LOGIN_ATTEMPTS:
-            self.close()
-        else:
-            self._phase = Phase.LOGIN_USER
-            self._emit(b"Login: ")
-
-    def _too_long(self) -> None:
-        self._error(*LINE_TOO_LONG)
 
     def _pager_byte(self, byte: int) -> None:
         if byte in (CR, LF, SPACE):
@@ -185,14 +157,7 @@ class PanasonicSession(LineSession):
         elif byte in (ord("q"), ord("Q")):
             self._quit_pager()
 
-    def close(self) -> None:
-        self._programming = False
-        super().close()
-
     # --- commands -----------------------------------------------------------------------
-
-
-
 
     def _ver(self, args: list[str]) -> list[str]:
         self._no_args(args)
@@ -249,31 +214,7 @@ class PanasonicSession(LineSession):
             raise ConsoleError(*INVALID_PARAMETER)
         return ["OK"]
 
-    def _exit(self, args: list[str]) -> list[str]:
-        self._no_args(args)
-        self._emit_line("BYE")
-        self.close()
-        return []
-
     # --- system programming -------------------------------------------------------------
-
-    def _prg(self, args: list[str]) -> list[str]:
-        self._no_args(args)
-        if not self._pbx.acquire_programming(self):
-            raise ConsoleError(*PROGRAMMING_LOCKED)
-        self._programming = True
-        return ["OK"]
-
-    def _end(self, args: list[str]) -> list[str]:
-        self._need_programming()
-        self._no_args(args)
-        self._programming = False
-        self._pbx.release_programming(self)
-        return ["OK"]
-
-    def _need_programming(self) -> None:
-        if not self._programming:
-            raise ConsoleError(*NOT_IN_PROGRAMMING)
 
     def _read(self, args: list[str]) -> list[str]:
         self._need_programming()
@@ -281,7 +222,7 @@ class PanasonicSession(LineSession):
             raise ConsoleError(*INVALID_PARAMETER)
         try:
             return [programs.read(self._pbx, args[0], tuple(args[1:]))]
-        except programs.ProgramError:
+        except ProgramError:
             raise ConsoleError(*INVALID_PARAMETER) from None
 
     def _write(self, args: list[str]) -> list[str]:
@@ -293,7 +234,7 @@ class PanasonicSession(LineSession):
             raise ConsoleError(*INVALID_PARAMETER)
         try:
             programs.write(self._pbx, words[0], tuple(words[1:]), value.strip())
-        except programs.ProgramError:
+        except ProgramError:
             raise ConsoleError(*INVALID_PARAMETER) from None
         return ["OK"]
 

@@ -11,14 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from simulators.state import Mode, PbxState, StateError
+from simulators.programming import PIN_MASK, ProgramError, quote, refusable, unquote
+from simulators.records import Mode, StateError
+from simulators.state import PbxState
 
-PIN_MASK = "****"
 SWITCHING = {"AUTO": True, "MANUAL": False}
-
-
-class ProgramError(ValueError):
-    """A program number, argument or value the PBX refuses (``ERROR 02``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,28 +75,6 @@ def normalise_args(pbx: PbxState, program: Program, args: tuple[str, ...]) -> tu
 # --- values -------------------------------------------------------------------------------
 
 
-def quote(text: str) -> str:
-    return f'"{text}"'
-
-
-def unquote(value: str) -> str:
-    """A free-text value: ``"quoted"`` (may hold spaces) or one bare word."""
-    if value.startswith('"'):
-        if len(value) < 2 or not value.endswith('"') or '"' in value[1:-1]:
-            raise ProgramError("bad quoting")
-        return value[1:-1]
-    if '"' in value:
-        raise ProgramError("bad quoting")
-    return value
-
-
-def _state_change(change: Callable[[], None]) -> None:
-    try:
-        change()
-    except StateError as exc:
-        raise ProgramError(str(exc)) from None
-
-
 def _read_clock(pbx: PbxState, args: tuple[str, ...]) -> str:
     return f"{pbx.now():%d/%m/%y %H:%M:%S}"
 
@@ -118,7 +93,7 @@ def _read_name(pbx: PbxState, args: tuple[str, ...]) -> str:
 
 def _write_name(pbx: PbxState, args: tuple[str, ...], value: str) -> None:
     name = unquote(value)
-    _state_change(lambda: pbx.set_extension(args[0], name=name))
+    refusable(lambda: pbx.set_extension(args[0], name=name))
 
 
 def _read_pin(pbx: PbxState, args: tuple[str, ...]) -> str:
@@ -126,7 +101,7 @@ def _read_pin(pbx: PbxState, args: tuple[str, ...]) -> str:
 
 
 def _write_pin(pbx: PbxState, args: tuple[str, ...], value: str) -> None:
-    _state_change(lambda: pbx.set_extension(args[0], pin=value))
+    refusable(lambda: pbx.set_extension(args[0], pin=value))
 
 
 def _read_time_service(pbx: PbxState, args: tuple[str, ...]) -> str:
@@ -162,7 +137,7 @@ def _write_forward(pbx: PbxState, args: tuple[str, ...], value: str) -> None:
     if not destination:
         pbx.set_extension(args[0], forward_to="")
         return
-    _state_change(lambda: pbx.set_extension(args[0], forward_to=destination))
+    refusable(lambda: pbx.set_extension(args[0], forward_to=destination))
 
 
 PROGRAMS: dict[str, Program] = {p.number: p for p in (

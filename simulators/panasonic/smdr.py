@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from simulators.state import CallKind, CallRecord, LogEntry, SmdrItem, SystemEvent
+from simulators.records import CallKind, CallRecord, LogEntry, SmdrItem, SystemEvent
 
 HEADER = "  Date     Time    Ext CO        Dial Number        Ring Duration  Acc code  CD "
 RULE = "-" * 80

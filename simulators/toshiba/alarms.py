@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simulators.state import LogEntry, PbxState, StateError
+from simulators.records import LogEntry, StateError
+from simulators.state import PbxState
 
 SYSTEM, PCB, TRUNK, T1, ISDN, RESOURCE = 1, 2, 3, 4, 5, 6
 CATEGORY_NAMES = {SYSTEM: "SYSTEM", PCB: "PCB", TRUNK: "TRUNK", T1: "T1", ISDN: "ISDN",

@@ -19,11 +19,13 @@ from simulators.console_base import (
     UNKNOWN_COMMAND,
     Handler,
     LineSession,
-    Phase,
     ReplyError,
+    since_argument,
 )
-from simulators.state import Card as CardRecord
-from simulators.state import CoLine, Extension, LogEntry, PbxState
+from simulators.programming import ProgramError
+from simulators.records import Card as CardRecord
+from simulators.records import CoLine, Extension, LogEntry
+from simulators.state import PbxState
 from simulators.toshiba import programs
 from simulators.toshiba.alarms import alarm_for, equipment
 from simulators.toshiba.smdr import smdr_lines
@@ -39,7 +41,6 @@ CR_ONLY = b"\r"
 PAGER_PROMPT = b"-- [C]ONTINUE [Q]UIT --"
 MAX_LINE = 128
 DEFAULT_PAGE_LINES = 24
-MAX_LOGIN_ATTEMPTS = 3
 ACCESS_LEVEL = "TECH1"
 DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 FROM_FORMAT = "%m/%d/%y %H:%M"
@@ -104,18 +105,10 @@ def dn_lines(stations: list[Extension]) -> list[str]:
 
 def parse_from(args: list[str]) -> datetime | None:
     """``[]`` -> None; ``["FROM", "MM/DD/YY", "HH:MM"]`` -> that minute; else ?ERR 02."""
-    if not args:
-        return None
-    if len(args) != 3 or args[0].upper() != "FROM":
-        raise ToshibaError(*INVALID_PARAMETER)
-    try:
-        return datetime.strptime(f"{args[1]} {args[2]}", FROM_FORMAT)
-    except ValueError:
-        raise ToshibaError(*INVALID_PARAMETER) from None
+    return since_argument(args, keyword="FROM", time_format=FROM_FORMAT, error=ToshibaError)
 
 
 # --- the session --------------------------------------------------------------------------
-
 
 
 class ToshibaSession(LineSession):
@@ -127,21 +120,27 @@ class ToshibaSession(LineSession):
     max_line = MAX_LINE
     pager_prompt = PAGER_PROMPT
     page_lines = DEFAULT_PAGE_LINES
+    prompt_format = "STRATA-{model}{mode}# "
+    programming_mark = "(PGM)"
+    username_prompt = b"Username: "
+    login_refused = "ACCESS DENIED"
+    login_dropped = "DISCONNECTED"
+    username_any_case = True
+    line_too_long = LINE_TOO_LONG
+    programming_locked = PROGRAMMING_IN_USE
+    not_in_programming = NOT_IN_PROGRAM_MODE
+    programming_entered = "PROGRAM MODE"
+    programming_left = "PROGRAM MODE ENDED"
+    farewell = "GOODBYE"
 
     def __init__(self, pbx: PbxState, *, login_required: bool, send: Callable[[bytes], None],
                  username: str = "TECH1", password: str | None = None) -> None:
-        if login_required and password is None:
-            raise ValueError("a session with a login dialogue needs a password")
-        super().__init__(pbx, login_required=login_required, send=send)
-        self._username = username
-        self._password = password
-        self._given_user = ""
-        self._failed_logins = 0
-        self._programming = False
+        super().__init__(pbx, login_required=login_required, send=send, username=username,
+                         password=password)
         self._commands = {
             "SHOW": self._show_command, "SET": self._set, "LOGOUT": self._logout,
-            "PGM": self._pgm, "END": self._end, "GET": self._get, "PUT": self._put,
-            "LIST": self._list,
+            "PGM": self._enter_programming, "END": self._leave_programming,
+            "GET": self._get, "PUT": self._put, "LIST": self._list,
         }
         self._shows: dict[str, Handler] = {
             "VERSION": self._version, "ALARM": self._alarm, "PCB": self._pcb,
@@ -159,7 +158,7 @@ class ToshibaSession(LineSession):
         self._emit(CR_ONLY)
         self._emit_line(self._title)
         if self._login_required:
-            self._emit(b"Username: ")
+            self._emit(self.username_prompt)
         else:
             self._logged_in()
 
@@ -167,32 +166,6 @@ class ToshibaSession(LineSession):
         self._emit_line(f"*** ACCESS LEVEL: {ACCESS_LEVEL} ***")
         self._emit(CR_ONLY)
         self._prompt()
-
-    def _prompt(self) -> None:
-        self._phase = Phase.COMMAND
-        mode = "(PGM)" if self._programming else ""
-        self._emit(f"STRATA-{self._pbx.system.model}{mode}# ".encode("ascii", "replace"))
-
-    def _login_line(self, text: str) -> None:
-        if self._phase is Phase.LOGIN_USER:
-            self._given_user = text
-            self._phase = Phase.LOGIN_PASSWORD
-            self._emit(b"Password: ")
-            return
-        if self._given_user.upper() == self._username.upper() and text == self._password:
-            self._logged_in()
-            return
-        self._failed_logins += 1
-        self._emit_line("ACCESS DENIED")
-        if self._failed_logins >= MAX_LOGIN_ATTEMPTS:
-            self._emit_line("DISCONNECTED")
-            self.close()
-        else:
-            self._phase = Phase.LOGIN_USER
-            self._emit(b"Username: ")
-
-    def _too_long(self) -> None:
-        self._error(*LINE_TOO_LONG)
 
     def _pager_byte(self, byte: int) -> None:
         if byte in (ord("c"), ord("C"), SPACE):
@@ -205,14 +178,7 @@ class ToshibaSession(LineSession):
         elif byte in (ord("q"), ord("Q")):
             self._quit_pager()
 
-    def close(self) -> None:
-        self._programming = False
-        super().close()
-
     # --- commands -----------------------------------------------------------------------
-
-
-
 
     def _show_command(self, args: list[str]) -> list[str]:
         if not args:
@@ -286,31 +252,7 @@ class ToshibaSession(LineSession):
             raise ToshibaError(*INVALID_PARAMETER)
         return ["COMPLETED"]
 
-    def _logout(self, args: list[str]) -> list[str]:
-        self._no_args(args)
-        self._emit_line("GOODBYE")
-        self.close()
-        return []
-
     # --- system programming -------------------------------------------------------------
-
-    def _pgm(self, args: list[str]) -> list[str]:
-        self._no_args(args)
-        if not self._pbx.acquire_programming(self):
-            raise ToshibaError(*PROGRAMMING_IN_USE)
-        self._programming = True
-        return ["PROGRAM MODE"]
-
-    def _need_programming(self) -> None:
-        if not self._programming:
-            raise ToshibaError(*NOT_IN_PROGRAM_MODE)
-
-    def _end(self, args: list[str]) -> list[str]:
-        self._need_programming()
-        self._no_args(args)
-        self._programming = False
-        self._pbx.release_programming(self)
-        return ["PROGRAM MODE ENDED"]
 
     def _get(self, args: list[str]) -> list[str]:
         self._need_programming()
@@ -318,7 +260,7 @@ class ToshibaSession(LineSession):
             raise ToshibaError(*INVALID_PARAMETER)
         try:
             return [programs.get(self._pbx, args)]
-        except programs.ProgramError:
+        except ProgramError:
             raise ToshibaError(*INVALID_PARAMETER) from None
 
     def _put(self, args: list[str]) -> list[str]:
@@ -327,7 +269,7 @@ class ToshibaSession(LineSession):
             programs.put(self._pbx, self._typed)
         except programs.ReadOnly:
             raise ToshibaError(*READ_ONLY) from None
-        except programs.ProgramError:
+        except ProgramError:
             raise ToshibaError(*INVALID_PARAMETER) from None
         return ["COMPLETED"]
 

@@ -13,20 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from simulators.state import PbxState, StateError
+from simulators.programming import PIN_MASK, ProgramError, refusable, unquote
+from simulators.records import StateError
+from simulators.state import PbxState
 from simulators.toshiba.words import MODE_WORDS, MODES
 
-PIN_MASK = "****"
 CONTROL = {"AUTO": True, "MANUAL": False}
 TRUNK_SERVICE = ("IN-SVC", "OUT-SVC")
 HHMM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 INERT_DEFAULTS: dict[tuple[str, ...], str] = {("112",): "08:00", ("113",): "18:00",
                                               ("121",): "OFF"}
 SNMP_SLOTS = 11
-
-
-class ProgramError(ValueError):
-    """A program, argument or value the PBX refuses (``?ERR 02``)."""
 
 
 class ReadOnly(ProgramError):
@@ -111,23 +108,6 @@ def _snmp_slot(pbx: PbxState, args: tuple[str, ...]) -> Key:
 # --- values -------------------------------------------------------------------------------
 
 
-def unquote(value: str) -> str:
-    if value.startswith('"'):
-        if len(value) < 2 or not value.endswith('"') or '"' in value[1:-1]:
-            raise ProgramError("bad quoting")
-        return value[1:-1]
-    if '"' in value:
-        raise ProgramError("bad quoting")
-    return value
-
-
-def _guard(change: Callable[[], None]) -> None:
-    try:
-        change()
-    except StateError as exc:
-        raise ProgramError(str(exc)) from None
-
-
 def _read_pcb(pbx: PbxState, key: Key) -> str:
     return pbx.card(int(key[0][2:]), int(key[0][:2])).card_type
 
@@ -187,7 +167,7 @@ def _read_name(pbx: PbxState, key: Key) -> str:
 
 def _write_name(pbx: PbxState, key: Key, value: str) -> None:
     name = unquote(value)
-    _guard(lambda: pbx.set_extension(key[0], name=name))
+    refusable(lambda: pbx.set_extension(key[0], name=name))
 
 
 def _read_pin(pbx: PbxState, key: Key) -> str:
@@ -195,7 +175,7 @@ def _read_pin(pbx: PbxState, key: Key) -> str:
 
 
 def _write_pin(pbx: PbxState, key: Key, value: str) -> None:
-    _guard(lambda: pbx.set_extension(key[0], pin=value))
+    refusable(lambda: pbx.set_extension(key[0], pin=value))
 
 
 def _read_forward(pbx: PbxState, key: Key) -> str:
@@ -204,7 +184,7 @@ def _read_forward(pbx: PbxState, key: Key) -> str:
 
 def _write_forward(pbx: PbxState, key: Key, value: str) -> None:
     destination = "" if value.upper() == "NONE" else value
-    _guard(lambda: pbx.set_extension(key[0], forward_to=destination))
+    refusable(lambda: pbx.set_extension(key[0], forward_to=destination))
 
 
 def _read_trunk(pbx: PbxState, key: Key) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from simulators.state import CallKind, CallRecord, SmdrItem, SystemEvent
+from simulators.records import CallKind, CallRecord, SmdrItem, SystemEvent
 
 NODE = "00"
 NONE = "-"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simulators.state import Card, Mode, Status
+from simulators.records import Card, Mode, Status
 
 #: Station types: Toshiba word -> canonical extension type.
 STATION_TYPES = {"DKT": "DPT", "EKT": "APT", "STD": "SLT", "IPT": "IPPT"}

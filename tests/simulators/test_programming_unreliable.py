@@ -6,6 +6,7 @@ import pytest
 
 from simulators import FaultError, load_scenario
 from simulators.panasonic import programs as panasonic
+from simulators.programming import ProgramError
 from simulators.toshiba import programs as toshiba
 
 
@@ -37,7 +38,7 @@ def test_corrupt_keeps_the_old_value_when_the_garbled_one_is_not_valid() -> None
 def test_a_refused_value_is_refused_as_usual_and_uses_up_no_write() -> None:
     pbx = load_scenario("panasonic-healthy")
     pbx.inject_fault("programming_unreliable", writes=1)
-    with pytest.raises(panasonic.ProgramError):
+    with pytest.raises(ProgramError):
         panasonic.write(pbx, "410", ("01",), "MAYBE")
     panasonic.write(pbx, "410", ("01",), "OUS")
     assert not pbx.co_line(1).busied_out  # this one was the unreliable write
