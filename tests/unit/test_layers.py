@@ -102,17 +102,8 @@ def test_the_project_keeps_its_import_rules() -> None:
     assert violations(ROOT) == []
 
 
-#: Modules still over the limit, being split (issue 11): the test fails if a module joins
-#: this list, and if one leaves it without being removed here — the list only shrinks.
-STILL_TO_SPLIT = frozenset({
-    "agent/playbook/engine.py", "agent/playbook/loader.py",
-    "simulators/state.py", "simulators/lines/modem.py",
-})
-
-
 def test_no_module_is_over_the_size_limit() -> None:
-    over = {entry.split(":")[0] for entry in oversized(ROOT)}
-    assert over == STILL_TO_SPLIT, f"split by responsibility (limit {MAX_MODULE_LINES} lines)"
+    assert oversized(ROOT) == [], f"split by responsibility (limit {MAX_MODULE_LINES} lines)"
 
 
 def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
