@@ -1,75 +1,161 @@
-"""Toshiba Strata CTX SMDR records (DOMAIN.md, docs/dialects/toshiba.md) as a pure parser.
+"""Toshiba SMDR as sites print it (shared/DOMAIN.md, docs/smdr.md), as a pure parser.
 
-``N 001 00 DN1234 T000001 06/28 12:10:50 00:10:30.0 12134567890`` with an optional ``&``
-line of caller ID and DNIS. Fields are split on runs of spaces, which reads both the
-published sample and the manual's padded columns. Records carry no year: it is the latest
-year that does not put the record after ``today`` (the PBX's own date).
+- **CTX/CIX R1.02** (the project's dialect too): ``N 001 00 DN1234 T000001 06/28
+  12:10:50 00:10:30.0 12134567890`` — originator and terminator of 7 characters, a
+  trunk ``T`` + line group (3) + trunk (3). Fields split on runs of spaces, which reads
+  both the published sample and padded columns.
+- **CTX/CIX R1.03+**, by the documented columns (1-based): type 1, record number 3–5,
+  node 7–12, originator 14–22, terminator 24–32, ``MO/DD HH:MM:SS`` 34–47, duration
+  49–58, dialled digits 60–91. A trunk is ``T`` + OLG (3) + trunk (3) + B-channel (2);
+  ``A`` instead of ``T`` is an unsupervised trunk.
+- The **``&`` second line** (both releases): caller ID 3–19, ``DISA`` 21–24, ANI 26–38,
+  DNIS 40–46, AUXID1 48–54, AUXID2 56–62. The DISA field only ever holds ``DISA``, so
+  digits there are the project's R1.02 dialect (docs/dialects/toshiba.md), whose DNIS
+  sits in columns 21–27.
+- **Strata DK** printouts, by token shape (no columns are published): CO (2–3 digits,
+  ``*`` before or after it: released by CPC/auto-release), station or ``MODM`` / ``DISA``
+  / ``MSS``, ``HH:MM``, duration ``HH:MM;SS``; of the optional tail the dialled digits
+  (the first run of 5+ dial characters) and the account code after it are kept.
+
+Records print no year (DK no date at all): the year is the latest that does not put the
+record after ``today``, which the caller supplies (the PBX's clock, a file's date) —
+the parser reads no clock. The stamp is kept as printed (``at``); the field table calls
+it the call's end and the sample's explanation its answer time.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from drivers.model import CallDirection, CallRecord
+from drivers.smdr import (
+    UNKNOWN,
+    SmdrLine,
+    SmdrOptions,
+    SmdrRecord,
+    SmdrStream,
+    numbered_lines,
+    to_call_record,
+    year_for,
+)
 from drivers.textparse import BadLines
 
 EMPTY_MARKER = "NO SMDR RECORD"
-_RECORD = re.compile(
+_R102 = re.compile(
     r"^(?P<type>[NSXEBITACM]) (?P<seq>\d{3}) (?P<node>\d{2}) +(?P<orig>DN\d+|T\d{6}|-) +"
     r"(?P<term>DN\d+|T\d{6}|-) +(?P<date>\d\d/\d\d) (?P<time>\d\d:\d\d:\d\d) +"
-    r"(?P<dur>\d\d:\d\d:\d\d\.\d)(?: +(?P<digits>\S.*?))?\s*$"
-)
+    r"(?P<dur>\d\d:\d\d:\d\d\.\d)(?: +(?P<digits>\S.*?))?\s*$")
+_R103 = re.compile(
+    r"^(?P<type>[NSXEBITACM]) (?P<seq>\d{3}) (?P<node>[ \d]{6}) (?P<orig>.{9}) "
+    r"(?P<term>.{9}) (?P<date>\d\d/\d\d) (?P<time>\d\d:\d\d:\d\d) "
+    r"(?P<dur>\d\d:\d\d:\d\d\.\d)(?: (?P<digits>.{0,32}))?$")
+_PARTY_103 = re.compile(r"^(?:DN\d{1,7} *|[TA]\d{8}|- *| {9})$")
+_DK = re.compile(
+    r"^\s*(?P<co>\*?\d{2,3}\*?)\s+(?P<sta>\d{2,4}|MODM|DISA|MSS)\s+(?P<time>\d\d:\d\d)\s+"
+    r"(?P<dur>\d\d:\d\d;\d\d)(?:\s+(?P<rest>.*?))?\s*$")
+_DIALLED = re.compile(r"^[0-9*#P]{5,}$")
+_LAYOUTS = ("toshiba-R1.02", "toshiba-R1.03", "toshiba-DK")
+_SAMPLE = 64
 
 
-def parse_smdr(text: str, *, today: date) -> tuple[list[CallRecord], BadLines]:
-    records: list[CallRecord] = []
-    bad: BadLines = []
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.rstrip()
-        if not stripped.strip() or stripped.strip() == EMPTY_MARKER:
-            continue
-        if stripped.startswith("&"):
-            if not records or not _attach_second_line(records, stripped):
-                bad.append((number, stripped))
-            continue
-        record = parse_record(stripped, today=today)
-        if record is None:
-            bad.append((number, stripped))
-        else:
-            records.append(record)
-    return records, bad
+def parse_stream(text: str, options: SmdrOptions | None = None, *, today: date) -> SmdrStream:
+    """Every non-blank line of a Toshiba SMDR stream as one ``SmdrLine``."""
+    options = options or SmdrOptions()
+    lines = list(numbered_lines(text))
+    layout = options.resolved_layout() or _layout_from(lines, today)
+    items: list[SmdrLine] = []
+    last_record = -1  # index in items of the record an ``&`` line may complete
+    for number, raw in lines:
+        body = raw.lstrip("\f").rstrip()
+        item = _item(number, raw, body, layout, today)
+        if item.kind == "continuation":
+            item = _continue(items, last_record, item, body)
+        last_record = len(items) if item.kind == "record" else -1
+        items.append(item)
+    return SmdrStream(layout, None, True, items)
 
 
-def parse_record(line: str, *, today: date) -> CallRecord | None:
-    match = _RECORD.match(line)
+def _item(number: int, raw: str, body: str, layout: str, today: date) -> SmdrLine:
+    if not body.strip():
+        return SmdrLine(number, layout, "skip", raw, detail="page")
+    if body == EMPTY_MARKER:
+        return SmdrLine(number, layout, "skip", raw, detail="header")
+    if body[0] == "&":
+        return SmdrLine(number, layout, "continuation", raw)
+    if layout == UNKNOWN:
+        return SmdrLine(number, layout, "error", raw,
+                        detail="layout not told: the records fit no one layout")
+    record = _record(layout, body, today)
+    if isinstance(record, str):
+        return SmdrLine(number, layout, "error", raw, detail=record)
+    return SmdrLine(number, layout, "record", raw, record=record)
+
+
+def _layout_from(lines: list[tuple[int, str]], today: date) -> str:
+    sample = [body for _, raw in lines if (body := raw.lstrip("\f").rstrip()).strip()
+              and body[0] != "&" and body != EMPTY_MARKER][:_SAMPLE]
+    fits = sorted(((sum(not isinstance(_record(name, b, today), str) for b in sample), name)
+                   for name in _LAYOUTS), reverse=True)
+    if fits[0][0] == 0 or fits[0][0] == fits[1][0]:
+        return UNKNOWN
+    return fits[0][1]
+
+
+def _record(layout: str, body: str, today: date) -> SmdrRecord | str:
+    if layout == "toshiba-DK":
+        return _dk_record(body, today)
+    pattern = _R103 if layout == "toshiba-R1.03" else _R102
+    match = pattern.match(body)
     if match is None:
-        return None
+        return f"not a {layout} record"
+    orig, term = match["orig"].strip(), match["term"].strip()
+    if layout == "toshiba-R1.03" and not (_PARTY_103.match(match["orig"])
+                                          and _PARTY_103.match(match["term"])
+                                          and match["node"].strip().isdigit()):
+        return "originator, terminator or node not in R1.03 form"
     try:
-        stamp = _stamp(match["date"], match["time"], today)
+        month, day = int(match["date"][0:2]), int(match["date"][3:5])
         hours, minutes, seconds = match["dur"].split(":")
         duration = int(hours) * 3600 + int(minutes) * 60 + int(float(seconds))
+        at = datetime.strptime(f"{year_for(month, day, today)}-{match['date']} "
+                               f"{match['time']}", "%Y-%m/%d %H:%M:%S")
     except ValueError:
-        return None
-    orig, term, kind = match["orig"], match["term"], match["type"]
+        return f"bad date, time or duration in {match['date']} {match['time']}"
     direction, extension, trunk = _parties(orig, term)
-    ended = stamp + timedelta(seconds=duration) if kind == "N" else stamp
-    return CallRecord(ended_at=ended, extension=extension, trunk=trunk, direction=direction,
-                      dialled=match["digits"] or "", caller_id="", ddi="", ring_s=None,
-                      duration_s=duration, account_code="", condition=kind, raw=line)
+    return SmdrRecord(at, "", True, extension, trunk, (match["digits"] or "").strip(), "",
+                      "", None, duration, "", "", match["type"], direction, body)
 
 
-def _stamp(month_day: str, time_: str, today: date) -> datetime:
-    month, day = (int(part) for part in month_day.split("/"))
-    year = today.year if (month, day) <= (today.month, today.day) else today.year - 1
-    return datetime.strptime(f"{year}-{month:02d}-{day:02d} {time_}", "%Y-%m-%d %H:%M:%S")
+def _dk_record(body: str, today: date) -> SmdrRecord | str:
+    match = _DK.match(body)
+    if match is None:
+        return "not a Strata DK printout line"
+    try:
+        hour, minute = int(match["time"][0:2]), int(match["time"][3:5])
+        d_h, d_m, d_s = int(match["dur"][0:2]), int(match["dur"][3:5]), int(match["dur"][6:8])
+        if hour > 23 or minute > 59 or d_m > 59 or d_s > 59:
+            raise ValueError(body)
+    except ValueError:
+        return "bad time or duration"
+    tail = (match["rest"] or "").split()
+    dialled_at = next((i for i, token in enumerate(tail) if _DIALLED.match(token)), None)
+    dialled = tail[dialled_at] if dialled_at is not None else ""
+    account = tail[dialled_at + 1] if dialled_at is not None and dialled_at + 1 < len(
+        tail) else ""
+    co = match["co"]
+    station = match["sta"]
+    direction = (CallDirection.OTHER if station in ("MODM", "DISA", "MSS") else
+                 CallDirection.OUTGOING if dialled else CallDirection.INCOMING)
+    return SmdrRecord(None, match["time"], True, station, co.strip("*"), dialled, "", "",
+                      None, d_h * 3600 + d_m * 60 + d_s, "", account,
+                      "CPC" if "*" in co else "", direction, body)
 
 
 def _parties(orig: str, term: str) -> tuple[CallDirection, str, str]:
     station = next((p[2:] for p in (orig, term) if p.startswith("DN")), "")
-    trunk = next((str(int(p[1:])) for p in (orig, term) if p.startswith("T")), "")
-    if orig.startswith("T"):
+    trunk = next((str(int(p[4:7])) for p in (orig, term) if p[:1] in ("T", "A")), "")
+    if orig[:1] in ("T", "A"):
         return CallDirection.INCOMING, station, trunk
     if orig.startswith("DN") and term.startswith("DN"):
         return CallDirection.INTERCOM, orig[2:], ""
@@ -78,12 +164,58 @@ def _parties(orig: str, term: str) -> tuple[CallDirection, str, str]:
     return CallDirection.OTHER, station, trunk
 
 
-def _attach_second_line(records: list[CallRecord], line: str) -> bool:
-    """``&``, caller ID in columns 3–19, DNIS in columns 21–27 (trailing spaces not sent)."""
-    caller_id, dnis = line[2:19].strip(), line[20:27].strip()
-    if not line.startswith("& ") or len(line) > 27 or not (caller_id or dnis) or (
+def _continue(items: list[SmdrLine], last_record: int, item: SmdrLine, body: str) -> SmdrLine:
+    """Complete the record on the line just before, or say why the ``&`` line cannot."""
+    if last_record < 0:
+        return item._replace(kind="error", detail="& line with no record line before it")
+    fields = _second_line(body)
+    if isinstance(fields, str):
+        return item._replace(kind="error", detail=fields)
+    caller_id, dnis = fields
+    target = items[last_record]
+    assert target.record is not None
+    record = target.record._replace(caller_id=caller_id or target.record.caller_id,
+                                    ddi=dnis, raw=f"{target.record.raw}\n{body}")
+    items[last_record] = target._replace(record=record)
+    return item._replace(continuation_of=target.line)
+
+
+def _second_line(body: str) -> tuple[str, str] | str:
+    """(caller ID or else ANI, DNIS) of an ``&`` line, or why it is not one."""
+    if len(body) > 62 or not body.startswith("& "):
+        return "& line longer than 62 columns or without a space after the &"
+    padded = body.ljust(62)
+    caller_id, disa = padded[2:19].strip(), padded[20:24].strip()
+    if disa.isdigit() and len(body) <= 27:  # the project's R1.02 dialect: DNIS 21–27
+        return caller_id, padded[20:27].strip()
+    if disa not in ("", "DISA") or any(padded[i] != " " for i in (19, 24, 38, 46, 54)):
+        return "& line not in the documented columns"
+    ani, dnis = padded[25:38].strip(), padded[39:46].strip()
+    if not (caller_id or disa or ani or dnis or padded[47:62].strip()) or (
             dnis and not dnis.isdigit()):
-        return False
-    last = records[-1]
-    records[-1] = replace(last, caller_id=caller_id, ddi=dnis, raw=f"{last.raw}\n{line}")
-    return True
+        return "& line with no caller ID, ANI or DNIS"
+    return caller_id or ani, dnis
+
+
+# The console driver's API (R1.02 as the simulator prints it over ``SHOW SMDR``).
+
+def parse_smdr(text: str, *, today: date,
+               options: SmdrOptions | None = None) -> tuple[list[CallRecord], BadLines]:
+    """Records (``ended_at``: the stamp plus the duration for a completed ``N`` call, as
+    the console driver has always reported) and the lines that are not records."""
+    records: list[CallRecord] = []
+    bad: BadLines = []
+    for item in parse_stream(text, options, today=today).items:
+        if item.record is not None:
+            r = item.record
+            if r.condition == "N" and r.at is not None and r.duration:
+                r = r._replace(at=r.at + timedelta(seconds=r.duration))
+            records.append(to_call_record(r))
+        elif item.kind == "error":
+            bad.append((item.line, item.raw.rstrip()))
+    return records, bad
+
+
+def parse_record(line: str, *, today: date) -> CallRecord | None:
+    records, _ = parse_smdr(line, today=today, options=SmdrOptions(layout="toshiba-R1.02"))
+    return records[0] if records else None
