@@ -97,12 +97,13 @@ class SmdrStream:
 
 def numbered_lines(text: str) -> Iterator[tuple[int, str]]:
     """``(number, line)`` for each non-blank line, split on ``\\n`` only; a trailing CR
-    and NULs (line noise) are removed, form feeds kept for the caller to see."""
+    and NULs (line noise) are removed, form feeds kept for the caller to see (a line
+    holding only a form feed is a page break, reported, not blank)."""
     for number, printed in enumerate(text.split("\n"), 1):
         line = printed.rstrip("\r") if printed.endswith("\r") else printed
         if "\x00" in line:
             line = line.replace("\x00", "")
-        if line and not line.isspace():
+        if line and (not line.isspace() or "\f" in line):  # a lone form feed is a page
             yield number, line
 
 

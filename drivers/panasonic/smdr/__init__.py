@@ -81,7 +81,7 @@ def parse_stream(text: str, options: SmdrOptions | None = None) -> SmdrStream:
 def _first_pass(body: str, splitter: _Split | None) -> object:
     if not body.strip():
         return "page"
-    if (body[0] == " " and _HEADER.match(body)) or body.rstrip() == EMPTY_MARKER:
+    if (body[0] in " D" and _HEADER.match(body)) or body.rstrip() == EMPTY_MARKER:
         return "header"
     if body[0] in "-=" and _RULE.match(body):
         return "rule"

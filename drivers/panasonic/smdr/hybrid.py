@@ -22,8 +22,8 @@ HEADER = re.compile(r"^\s*Date\s+Time\s+Ext\.\s+CO\s+Dial number\s+Duration\s+Co
 _LINE = re.compile(
     r"^\s*(?P<date>[ \d]?\d/[ \d]?\d/\d\d)\s+(?P<tr>\*)?(?P<time>[ \d]?\d:\d\d[AP]M)\s"
     r"(?P<mid>.*?)\s*(?P<dur>\d\d:\d\d'\d\d\")(?:\s+(?P<code>\S+))?\s*$")
+#: ``<    incoming    >`` and the caller ID after it become pattern A's ``<I>`` form.
 _INCOMING = re.compile(r"<\s*incoming\s*>\s*")
-INCOMING_MARK = "<incoming>"
 
 
 def split(body: str) -> Fields | str:
@@ -33,7 +33,7 @@ def split(body: str) -> Fields | str:
         return "not a hybrid-system record"
     mid = match["mid"]
     if "<" in mid:
-        mid = _INCOMING.sub(INCOMING_MARK + " ", mid)
+        mid = _INCOMING.sub("<I>", mid)
     tokens = mid.split()
     ext = ""
     if len(tokens) >= 3 or (len(tokens) == 2 and not _is_co(tokens[0])):
@@ -44,8 +44,6 @@ def split(body: str) -> Fields | str:
     if ext and not ext.isdigit():
         return f"extension {ext!r} is not a number"
     dial = " ".join(tokens)
-    if dial.startswith(INCOMING_MARK):
-        dial = "<I>" + dial[len(INCOMING_MARK):].strip()
     month, day, year = (part.strip() for part in match["date"].split("/"))
     time = match["time"].strip().rjust(7, "0")
     code = match["code"] or ""
