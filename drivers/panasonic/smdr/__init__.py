@@ -144,7 +144,7 @@ class _Builder:
         if isinstance(what, re.Match):
             return self._alarm(number, raw, what)
         assert isinstance(what, tuple)
-        record = self._record(what, raw.rstrip())
+        record = self._record(what, raw)
         if isinstance(record, str):
             return SmdrLine(number, self.layout, "error", raw, detail=record)
         return SmdrLine(number, self.layout, "record", raw, record=record)
