@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
-from drivers.model import Alarm, AlarmLevel, CallDirection, CallRecord
+from drivers.model import Alarm, AlarmLevel, CallDirection, CallRecord, Location
 from drivers.panasonic.parsers import location_from_sub_code
 from drivers.panasonic.smdr import columns, hybrid
 from drivers.panasonic.smdr.columns import Fields, duration_seconds, ring_seconds
@@ -47,6 +47,7 @@ _ALARM = re.compile(
     r"(?: (.{0,36}))?$")
 _DDI_AND_CALLER = re.compile(r"^(?:<D>(?P<ddi>[^<]*))?(?:<I>(?P<cid>.*))?$")
 _DEFAULT_ORDER: dict[str, DateOrder] = {"panasonic-hybrid": "MDY"}
+_SCAN = 512  # lines searched for a header
 _SAMPLE = 64  # record-shaped lines tried against every layout when no header names one
 _LAYOUTS = (*columns.LAYOUTS, "panasonic-hybrid")
 
@@ -59,23 +60,36 @@ _Split = Callable[[str], Fields | str]
 def parse_stream(text: str, options: SmdrOptions | None = None) -> SmdrStream:
     """Every non-blank line of a Panasonic SMDR stream as one ``SmdrLine``."""
     options = options or SmdrOptions()
-    lines = [(n, raw, raw.lstrip("\f")) for n, raw in numbered_lines(text)]
-    layout = options.resolved_layout() or _layout_from(lines)
-    splitter = _splitter(layout)
-    pending: list[_Pending] = []
-    pairs: set[tuple[int, int]] = set()
-    for number, raw, body in lines:
-        what = _first_pass(body, splitter)
-        if isinstance(what, tuple) and what[0][0] != "*":
-            pairs.add((int(what[0][0:2]), int(what[0][3:5])))
-        elif isinstance(what, re.Match):
-            pairs.add((int(what[1][0:2]), int(what[1][3:5])))
-        pending.append((number, raw, what))
-    told = date_order_of(pairs)
+    layout = options.resolved_layout() or _layout_from(_head(text))
+    told = date_order_of(_date_pairs(text, layout))
     order: DateOrder = options.date_order or told or _DEFAULT_ORDER.get(layout, "DMY")
     builder = _Builder(layout, order, options)
-    items = [builder.item(p) for p in pending]
+    fast = columns.FAST.get(layout)
+    cols = columns.LAYOUTS.get(layout)
+    items = (builder.fast(text, fast, {cols.width, cols.max_width})
+             if fast is not None and cols is not None else
+             [builder.item((n, raw, _first_pass(raw.lstrip("\f"), _splitter(layout))))
+              for n, raw in numbered_lines(text)])
     return SmdrStream(layout, order, bool(options.date_order or told), items)
+
+
+# A literal newline first lets the regex engine jump from line to line (3× faster than
+# ``^`` with MULTILINE); the text is scanned with a newline put before it.
+_DATES = re.compile(r"\n\f*(\d\d)/(\d\d)/\d\d ")
+_HYBRID_DATES = re.compile(r"\n[\f ]*([ \d]?\d)/([ \d]?\d)/\d\d ")
+
+
+def _date_pairs(text: str, layout: str) -> set[tuple[int, int]]:
+    """The distinct ``AA/BB`` prefixes of the stream's dated lines (records and alarms):
+    one regular-expression scan of the text, then a few integers."""
+    pattern = _HYBRID_DATES if layout == "panasonic-hybrid" else _DATES
+    if "/" not in text:
+        return set()
+    text = "\n" + text
+    pairs = {(int(a), int(b)) for a, b in set(pattern.findall(text))}
+    if layout == "panasonic-hybrid":
+        pairs |= {(int(a), int(b)) for a, b in set(_DATES.findall(text))}
+    return pairs
 
 
 def _first_pass(body: str, splitter: _Split | None) -> object:
@@ -103,9 +117,19 @@ def _splitter(layout: str) -> _Split | None:
     return lambda body: columns.split(cols, body)
 
 
-def _layout_from(lines: list[tuple[int, str, str]]) -> str:
+def _head(text: str) -> list[str]:
+    """The first lines, where a header or the first records tell the layout."""
+    end = -1
+    for _ in range(_SCAN):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            return [raw.lstrip("\f") for _, raw in numbered_lines(text)]
+    return [raw.lstrip("\f") for _, raw in numbered_lines(text[:end])]
+
+
+def _layout_from(lines: list[str]) -> str:
     """The layout a header names, else the one layout the first records fit."""
-    for _, _, body in lines:
+    for body in lines:
         if _HEADER.match(body):
             if hybrid.HEADER.match(body):
                 return "panasonic-hybrid"
@@ -113,7 +137,7 @@ def _layout_from(lines: list[tuple[int, str, str]]) -> str:
                 return "panasonic-B"
             if _HEADER_RING.search(body):
                 return "panasonic-C" if len(body.rstrip()) > 90 else "panasonic-A"
-    sample = [body for _, _, body in lines
+    sample = [body for body in lines
               if body.strip() and not _HEADER.match(body) and not _RULE.match(body)
               and _ALARM.match(body.rstrip()) is None][:_SAMPLE]
     fits = {name: 0 for name in _LAYOUTS}
@@ -133,7 +157,8 @@ class _Builder:
 
     def __init__(self, layout: str, order: DateOrder, options: SmdrOptions) -> None:
         self.layout, self.order, self.time = layout, order, options.time
-        self.stamps: dict[tuple[str, str], datetime | str] = {}
+        self.stamps: dict[str, datetime | str] = {}
+        self.locations: dict[str, Location | None] = {}
 
     def item(self, pending: _Pending) -> SmdrLine:
         number, raw, what = pending
@@ -149,9 +174,72 @@ class _Builder:
             return SmdrLine(number, self.layout, "error", raw, detail=record)
         return SmdrLine(number, self.layout, "record", raw, record=record)
 
+    def fast(self, text: str, pattern: re.Pattern[str], widths: set[int]) -> list[SmdrLine]:
+        """The loop for fixed-column layouts, inlined: a full-width record line is split
+        by one regular expression with no per-field ``strip()``; anything else (headers,
+        alarms, lines whose trailing spaces were lost) takes the general path."""
+        layout, match, stamps = self.layout, pattern.match, self.stamps
+        splitter = _splitter(layout)
+        intercom, other, incoming, outgoing = (CallDirection.INTERCOM, CallDirection.OTHER,
+                                               CallDirection.INCOMING, CallDirection.OUTGOING)
+        items: list[SmdrLine] = []
+        append = items.append
+        new = tuple.__new__  # a named tuple's own __new__ is a Python-level function
+        for number, printed in enumerate(text.split("\n"), 1):
+            raw = printed[:-1] if printed[-1:] == "\r" else printed
+            m = match(raw) if len(raw) in widths else None
+            if m is None:
+                other_line = self._other(number, raw, splitter)
+                if other_line is not None:
+                    append(other_line)
+                continue
+            ext, co, dial, ring_m, ring_s, hours, minutes, seconds, cost, account, cd = (
+                m.groups())
+            dial = dial.rstrip()
+            first = dial[:1]
+            caller_id = ddi = ""
+            if first == "E" and dial.startswith("EXT"):
+                direction = intercom
+            elif first == "<":
+                direction, caller_id, ddi = _classify_dial(dial)
+            elif dial in ("LOG IN", "LOG OUT"):
+                direction = other
+            else:
+                direction = outgoing
+            if co is None and (direction is incoming or direction is outgoing):
+                append(SmdrLine(number, layout, "error", raw, None, None,
+                                "no CO line on an external call"))
+                continue
+            key = raw[:16]
+            at = stamps.get(key)
+            if at is None:
+                at = None if raw[0] == "*" else self.stamp(key[:8], key[9:16])
+                if at is not None:
+                    stamps[key] = at
+            if type(at) is str:
+                append(SmdrLine(number, layout, "error", raw, None, None, at))
+                continue
+            record = new(SmdrRecord, (
+                at, "", False, ext, co or "", dial, caller_id, ddi,
+                int(ring_m) * 60 + int(ring_s) if ring_m else None,
+                int(hours) * 3600 + int(minutes) * 60 + int(seconds) if hours else None,
+                cost or "", account.rstrip(), cd or "", direction, raw))
+            append(new(SmdrLine, (number, layout, "record", raw, record, None, "", 0)))
+        return items
+
+    def _other(self, number: int, raw: str, splitter: _Split | None) -> SmdrLine | None:
+        """A line the fast pattern did not take; None for a blank one."""
+        if not raw or raw.isspace() or "\x00" in raw:
+            raw = raw.replace("\x00", "")
+            if not raw or (raw.isspace() and "\f" not in raw):
+                return None
+        if "ALM #" in raw and (alarm := _ALARM.match(raw.rstrip())):
+            return self._alarm(number, raw, alarm)
+        return self.item((number, raw, _first_pass(raw.lstrip("\f"), splitter)))
+
     def stamp(self, date: str, time: str) -> datetime | str:
         """The printed date and time, or why not (a string)."""
-        key = (date, time)
+        key = date + " " + time
         known = self.stamps.get(key)
         if known is not None:
             return known
@@ -188,6 +276,12 @@ class _Builder:
         return SmdrRecord(at, "", False, ext, co, dial, caller_id, ddi, ring_seconds(ring),
                           duration_s, cost, account, condition, direction, raw)
 
+    def _location(self, sub: str) -> Location | None:
+        """Cached: a site has a few dozen sub codes, and ``Location`` is immutable."""
+        if sub not in self.locations:
+            self.locations[sub] = location_from_sub_code(sub)
+        return self.locations[sub]
+
     def _alarm(self, number: int, raw: str, m: re.Match[str]) -> SmdrLine:
         date, time, level, code, bb, slot_kind, sub, message = m.groups()
         seen = self.stamp(date, time.ljust(7))
@@ -197,7 +291,7 @@ class _Builder:
         sub_code = sub if bb == "00" and not virtual else f"{bb}{slot_kind}{sub}"
         alarm = Alarm(level=AlarmLevel.MAJOR if level == "MJ" else AlarmLevel.MINOR,
                       code=code, sub_code=sub_code,
-                      location=None if virtual else location_from_sub_code(sub),
+                      location=None if virtual else self._location(sub),
                       message=(message or "").rstrip(), first_seen=seen, raw=raw.rstrip())
         return SmdrLine(number, self.layout, "alarm", raw, alarm=alarm)
 

@@ -116,3 +116,27 @@ def duration_seconds(text: str) -> int | None:
     if minutes > 59 or seconds > 59:
         raise ValueError(text)
     return int(text[0:2]) * 3600 + minutes * 60 + seconds
+
+
+# Fast patterns: the same columns for a line printed at full width (trailing spaces kept,
+# as the PBX sends them), capturing values without their padding so the common line needs
+# no ``strip()`` per field. With every other field fixed and the line's length fixed, the
+# right-justified extension's `` *`` can only take exactly its five columns.
+_STAMP = r"(?:\d\d/\d\d/\d\d \d\d:\d\d(?:AM|PM|  )|\*\*/\*\*/\*\* \*\*:\*\*\*\*)"
+_FAST_EXT = r" *(\*?[DT]?\d{1,5})"
+_FAST_RING = r"(?:(\d)'([0-5]\d)| {4})"
+_FAST_DURATION = r"(?:(\d\d):([0-5]\d)'([0-5]\d)| {8})"
+_FAST_CD = r"(?:(TR|FW|D0|NA|RC|AN|RM)|  )"
+_FAST_COST = r"(?:([A-Z]{2}\d{5}\.\d\d|\d{5}\.\d\d[A-Z]{2})| {10})"
+#: groups: ext, CO, dial (padded), ring M, ring SS, HH, MM, SS, [cost], account (padded), CD
+FAST = {
+    "panasonic-A": re.compile(
+        rf"{_STAMP} {_FAST_EXT} (?:(\d\d)|  ) (.{{25}}) {_FAST_RING} {_FAST_DURATION} "
+        rf"()(.{{10}}) {_FAST_CD} $"),
+    "panasonic-B": re.compile(
+        rf"{_STAMP}{_FAST_EXT} (?:(\d\d)|  ) (.{{25}}) ()(){_FAST_DURATION} {_FAST_COST} "
+        rf"(.{{10}}) {_FAST_CD} $"),
+    "panasonic-C": re.compile(
+        rf"{_STAMP} {_FAST_EXT} (?:(\d{{4}})| {{4}}) (.{{50}}) {_FAST_RING} {_FAST_DURATION} "
+        rf"()(.{{10}}) {_FAST_CD} *$"),
+}
