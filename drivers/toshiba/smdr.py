@@ -42,14 +42,13 @@ from drivers.smdr import (
 from drivers.textparse import BadLines
 
 EMPTY_MARKER = "NO SMDR RECORD"
+# Groups: type, originator, terminator, stamp, duration hours, minutes, seconds, digits.
 _R102 = re.compile(
-    r"^(?P<type>[NSXEBITACM]) (?P<seq>\d{3}) (?P<node>\d{2}) +(?P<orig>DN\d+|T\d{6}|-) +"
-    r"(?P<term>DN\d+|T\d{6}|-) +(?P<date>\d\d/\d\d) (?P<time>\d\d:\d\d:\d\d) +"
-    r"(?P<dur>\d\d:\d\d:\d\d\.\d)(?: +(?P<digits>\S.*?))?\s*$")
+    r"([NSXEBITACM]) \d{3} \d{2} +(DN\d+|T\d{6}|-) +(DN\d+|T\d{6}|-) +"
+    r"(\d\d/\d\d \d\d:\d\d:\d\d) +(\d\d):([0-5]\d):([0-5]\d)\.\d(?: +(\S.*))?$")
 _R103 = re.compile(
-    r"^(?P<type>[NSXEBITACM]) (?P<seq>\d{3}) (?P<node>[ \d]{6}) (?P<orig>.{9}) "
-    r"(?P<term>.{9}) (?P<date>\d\d/\d\d) (?P<time>\d\d:\d\d:\d\d) "
-    r"(?P<dur>\d\d:\d\d:\d\d\.\d)(?: (?P<digits>.{0,32}))?$")
+    r"([NSXEBITACM]) \d{3} [ \d]{5}\d (.{9}) (.{9}) (\d\d/\d\d \d\d:\d\d:\d\d) "
+    r"(\d\d):([0-5]\d):([0-5]\d)\.\d(?: (.{0,32}))?$")
 _PARTY_103 = re.compile(r"^(?:DN\d{1,7} *|[TA]\d{8}|- *| {9})$")
 _DK = re.compile(
     r"^\s*(?P<co>\*?\d{2,3}\*?)\s+(?P<sta>\d{2,4}|MODM|DISA|MSS)\s+(?P<time>\d\d:\d\d)\s+"
@@ -57,18 +56,27 @@ _DK = re.compile(
 _DIALLED = re.compile(r"^[0-9*#P]{5,}$")
 _LAYOUTS = ("toshiba-R1.02", "toshiba-R1.03", "toshiba-DK")
 _SAMPLE = 64
+_SCAN = 512
+_TRUNKS = ("T", "A")
 
 
 def parse_stream(text: str, options: SmdrOptions | None = None, *, today: date) -> SmdrStream:
     """Every non-blank line of a Toshiba SMDR stream as one ``SmdrLine``."""
     options = options or SmdrOptions()
-    lines = list(numbered_lines(text))
-    layout = options.resolved_layout() or _layout_from(lines, today)
+    layout = options.resolved_layout() or _layout_from(text, today)
+    reader = _Reader(layout, today)
     items: list[SmdrLine] = []
     last_record = -1  # index in items of the record an ``&`` line may complete
-    for number, raw in lines:
-        body = raw.lstrip("\f").rstrip()
-        item = _item(number, raw, body, layout, today)
+    for number, printed in enumerate(text.split("\n"), 1):
+        raw = printed[:-1] if printed[-1:] == "\r" else printed
+        if not raw or raw.isspace() or "\x00" in raw:
+            raw = raw.replace("\x00", "")
+            if not raw or (raw.isspace() and "\f" not in raw):
+                continue
+        body = raw.rstrip()
+        if body[:1] == "\f":
+            body = body.lstrip("\f")
+        item = reader.item(number, raw, body)
         if item.kind == "continuation":
             item = _continue(items, last_record, item, body)
         last_record = len(items) if item.kind == "record" else -1
@@ -76,58 +84,105 @@ def parse_stream(text: str, options: SmdrOptions | None = None, *, today: date) 
     return SmdrStream(layout, None, True, items)
 
 
-def _item(number: int, raw: str, body: str, layout: str, today: date) -> SmdrLine:
-    if not body.strip():
-        return SmdrLine(number, layout, "skip", raw, detail="page")
-    if body == EMPTY_MARKER:
-        return SmdrLine(number, layout, "skip", raw, detail="header")
-    if body[0] == "&":
-        return SmdrLine(number, layout, "continuation", raw)
-    if layout == UNKNOWN:
-        return SmdrLine(number, layout, "error", raw,
-                        detail="layout not told: the records fit no one layout")
-    record = _record(layout, body, today)
-    if isinstance(record, str):
-        return SmdrLine(number, layout, "error", raw, detail=record)
-    return SmdrLine(number, layout, "record", raw, record=record)
-
-
-def _layout_from(lines: list[tuple[int, str]], today: date) -> str:
-    sample = [body for _, raw in lines if (body := raw.lstrip("\f").rstrip()).strip()
-              and body[0] != "&" and body != EMPTY_MARKER][:_SAMPLE]
-    fits = sorted(((sum(not isinstance(_record(name, b, today), str) for b in sample), name)
-                   for name in _LAYOUTS), reverse=True)
+def _layout_from(text: str, today: date) -> str:
+    """The one layout the first record-shaped lines fit (Toshiba prints no header)."""
+    head = [raw.lstrip("\f").rstrip() for _, raw in numbered_lines(text)][:_SCAN]
+    sample = [body for body in head if body.strip() and body[0] != "&"
+              and body != EMPTY_MARKER][:_SAMPLE]
+    fits = sorted(((sum(not isinstance(_Reader(name, today).record(b), str) for b in sample),
+                    name) for name in _LAYOUTS), reverse=True)
     if fits[0][0] == 0 or fits[0][0] == fits[1][0]:
         return UNKNOWN
     return fits[0][1]
 
 
-def _record(layout: str, body: str, today: date) -> SmdrRecord | str:
-    if layout == "toshiba-DK":
-        return _dk_record(body, today)
-    pattern = _R103 if layout == "toshiba-R1.03" else _R102
-    match = pattern.match(body)
-    if match is None:
-        return f"not a {layout} record"
-    orig, term = match["orig"].strip(), match["term"].strip()
-    if layout == "toshiba-R1.03" and not (_PARTY_103.match(match["orig"])
-                                          and _PARTY_103.match(match["term"])
-                                          and match["node"].strip().isdigit()):
-        return "originator, terminator or node not in R1.03 form"
-    try:
-        month, day = int(match["date"][0:2]), int(match["date"][3:5])
-        hours, minutes, seconds = match["dur"].split(":")
-        duration = int(hours) * 3600 + int(minutes) * 60 + int(float(seconds))
-        at = datetime.strptime(f"{year_for(month, day, today)}-{match['date']} "
-                               f"{match['time']}", "%Y-%m/%d %H:%M:%S")
-    except ValueError:
-        return f"bad date, time or duration in {match['date']} {match['time']}"
-    direction, extension, trunk = _parties(orig, term)
-    return SmdrRecord(at, "", True, extension, trunk, (match["digits"] or "").strip(), "",
-                      "", None, duration, "", "", match["type"], direction, body)
+class _Reader:
+    """One stream's layout, year reference and caches: a log has few distinct stamps and
+    parties, and ``datetime`` construction and party checks were most of a line's cost."""
+
+    def __init__(self, layout: str, today: date) -> None:
+        self.layout, self.today = layout, today
+        self.pattern = _R103 if layout == "toshiba-R1.03" else _R102
+        self.stamps: dict[str, datetime | None] = {}
+        self.parties: dict[str, tuple[str, str] | None] = {}
+
+    def item(self, number: int, raw: str, body: str) -> SmdrLine:
+        layout = self.layout
+        if not body.strip():
+            return SmdrLine(number, layout, "skip", raw, detail="page")
+        if body[0] == "&":
+            return SmdrLine(number, layout, "continuation", raw)
+        if body == EMPTY_MARKER:
+            return SmdrLine(number, layout, "skip", raw, detail="header")
+        if layout == UNKNOWN:
+            return SmdrLine(number, layout, "error", raw,
+                            detail="layout not told: the records fit no one layout")
+        record = self.record(body)
+        if isinstance(record, str):
+            return SmdrLine(number, layout, "error", raw, None, None, record)
+        return tuple.__new__(SmdrLine, (number, layout, "record", raw, record, None, "", 0))
+
+    def record(self, body: str) -> SmdrRecord | str:
+        if self.layout == "toshiba-DK":
+            return _dk_record(body)
+        match = self.pattern.match(body)
+        if match is None:
+            return f"not a {self.layout} record"
+        kind, orig, term, stamp, hours, minutes, seconds, digits = match.groups()
+        orig_party, term_party = self.party(orig), self.party(term)
+        if orig_party is None or term_party is None:
+            return f"originator or terminator not in {self.layout} form"
+        at = self.stamps[stamp] if stamp in self.stamps else self.stamp(stamp)
+        if at is None:
+            return f"bad date or time {stamp!r}"
+        direction, extension, trunk = _direction(orig_party, term_party)
+        return tuple.__new__(SmdrRecord, (
+            at, "", True, extension, trunk, digits.strip() if digits else "", "", "", None,
+            int(hours) * 3600 + int(minutes) * 60 + int(seconds), "", "", kind, direction,
+            body))
+
+    def stamp(self, stamp: str) -> datetime | None:
+        try:
+            month, day = int(stamp[0:2]), int(stamp[3:5])
+            value: datetime | None = datetime(year_for(month, day, self.today), month, day,
+                                              int(stamp[6:8]), int(stamp[9:11]),
+                                              int(stamp[12:14]))
+        except ValueError:
+            value = None
+        self.stamps[stamp] = value
+        return value
+
+    def party(self, text: str) -> tuple[str, str] | None:
+        """(kind, number): ``DN`` and the station, ``T``/``A`` and the trunk, or ``-``."""
+        if text in self.parties:
+            return self.parties[text]
+        value: tuple[str, str] | None = None
+        if self.layout != "toshiba-R1.03" or _PARTY_103.match(text):
+            name = text.strip()
+            if name.startswith("DN"):
+                value = ("DN", name[2:])
+            elif name[:1] in _TRUNKS:
+                value = (name[0], str(int(name[4:7])))
+            else:
+                value = ("-", "")
+        self.parties[text] = value
+        return value
 
 
-def _dk_record(body: str, today: date) -> SmdrRecord | str:
+def _direction(orig: tuple[str, str], term: tuple[str, str]) -> tuple[CallDirection, str, str]:
+    """(direction, station, trunk) from the originator and terminator."""
+    station = orig[1] if orig[0] == "DN" else term[1] if term[0] == "DN" else ""
+    trunk = orig[1] if orig[0] in _TRUNKS else term[1] if term[0] in _TRUNKS else ""
+    if orig[0] in _TRUNKS:
+        return CallDirection.INCOMING, station, trunk
+    if orig[0] == "DN":
+        if term[0] == "DN":
+            return CallDirection.INTERCOM, orig[1], ""
+        return CallDirection.OUTGOING, station, trunk
+    return CallDirection.OTHER, station, trunk
+
+
+def _dk_record(body: str) -> SmdrRecord | str:
     match = _DK.match(body)
     if match is None:
         return "not a Strata DK printout line"
@@ -150,18 +205,6 @@ def _dk_record(body: str, today: date) -> SmdrRecord | str:
     return SmdrRecord(None, match["time"], True, station, co.strip("*"), dialled, "", "",
                       None, d_h * 3600 + d_m * 60 + d_s, "", account,
                       "CPC" if "*" in co else "", direction, body)
-
-
-def _parties(orig: str, term: str) -> tuple[CallDirection, str, str]:
-    station = next((p[2:] for p in (orig, term) if p.startswith("DN")), "")
-    trunk = next((str(int(p[4:7])) for p in (orig, term) if p[:1] in ("T", "A")), "")
-    if orig[:1] in ("T", "A"):
-        return CallDirection.INCOMING, station, trunk
-    if orig.startswith("DN") and term.startswith("DN"):
-        return CallDirection.INTERCOM, orig[2:], ""
-    if orig.startswith("DN"):
-        return CallDirection.OUTGOING, station, trunk
-    return CallDirection.OTHER, station, trunk
 
 
 def _continue(items: list[SmdrLine], last_record: int, item: SmdrLine, body: str) -> SmdrLine:
