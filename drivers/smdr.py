@@ -107,6 +107,18 @@ def numbered_lines(text: str) -> Iterator[tuple[int, str]]:
             yield number, line
 
 
+def head_lines(text: str, count: int) -> list[str]:
+    """The first ``count`` non-blank lines, leading form feeds removed, without walking
+    the whole text (layout detection looks only at a stream's head)."""
+    end = -1
+    for _ in range(count):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            end = len(text)
+            break
+    return [raw.lstrip("\f") for _, raw in numbered_lines(text[:end])]
+
+
 def hours_minutes(text: str) -> tuple[int, int]:
     """``HH:MM`` or 12-hour ``HH:MMAM``/``HH:MMPM`` (``12:11AM`` is 00:11); ValueError."""
     hour, minute = int(text[0:2]), int(text[3:5])

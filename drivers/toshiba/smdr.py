@@ -35,7 +35,7 @@ from drivers.smdr import (
     SmdrOptions,
     SmdrRecord,
     SmdrStream,
-    numbered_lines,
+    head_lines,
     to_call_record,
     year_for,
 )
@@ -58,6 +58,8 @@ _LAYOUTS = ("toshiba-R1.02", "toshiba-R1.03", "toshiba-DK")
 _SAMPLE = 64
 _SCAN = 512
 _TRUNKS = ("T", "A")
+#: What a record line may start with: a record type (CTX) or a CO number / ``*`` (DK).
+_RECORD_TYPES = frozenset("NSXEBITACM0123456789* ")
 
 
 def parse_stream(text: str, options: SmdrOptions | None = None, *, today: date) -> SmdrStream:
@@ -65,6 +67,7 @@ def parse_stream(text: str, options: SmdrOptions | None = None, *, today: date) 
     options = options or SmdrOptions()
     layout = options.resolved_layout() or _layout_from(text, today)
     reader = _Reader(layout, today)
+    known = layout != UNKNOWN
     items: list[SmdrLine] = []
     last_record = -1  # index in items of the record an ``&`` line may complete
     for number, printed in enumerate(text.split("\n"), 1):
@@ -76,6 +79,12 @@ def parse_stream(text: str, options: SmdrOptions | None = None, *, today: date) 
         body = raw.rstrip()
         if body[:1] == "\f":
             body = body.lstrip("\f")
+        record = reader.record(body) if known and body and body[0] in _RECORD_TYPES else None
+        if record is not None and not isinstance(record, str):
+            last_record = len(items)
+            items.append(tuple.__new__(SmdrLine, (number, layout, "record", raw, record, None,
+                                                  "", 0)))
+            continue
         item = reader.item(number, raw, body)
         if item.kind == "continuation":
             item = _continue(items, last_record, item, body)
@@ -86,7 +95,7 @@ def parse_stream(text: str, options: SmdrOptions | None = None, *, today: date) 
 
 def _layout_from(text: str, today: date) -> str:
     """The one layout the first record-shaped lines fit (Toshiba prints no header)."""
-    head = [raw.lstrip("\f").rstrip() for _, raw in numbered_lines(text)][:_SCAN]
+    head = [line.rstrip() for line in head_lines(text, _SCAN)]
     sample = [body for body in head if body.strip() and body[0] != "&"
               and body != EMPTY_MARKER][:_SAMPLE]
     fits = sorted(((sum(not isinstance(_Reader(name, today).record(b), str) for b in sample),
@@ -105,6 +114,7 @@ class _Reader:
         self.pattern = _R103 if layout == "toshiba-R1.03" else _R102
         self.stamps: dict[str, datetime | None] = {}
         self.parties: dict[str, tuple[str, str] | None] = {}
+        self.calls: dict[tuple[str, str], tuple[CallDirection, str, str] | None] = {}
 
     def item(self, number: int, raw: str, body: str) -> SmdrLine:
         layout = self.layout
@@ -129,17 +139,25 @@ class _Reader:
         if match is None:
             return f"not a {self.layout} record"
         kind, orig, term, stamp, hours, minutes, seconds, digits = match.groups()
-        orig_party, term_party = self.party(orig), self.party(term)
-        if orig_party is None or term_party is None:
+        key = (orig, term)
+        parties = self.calls[key] if key in self.calls else self.call(key)
+        if parties is None:
             return f"originator or terminator not in {self.layout} form"
         at = self.stamps[stamp] if stamp in self.stamps else self.stamp(stamp)
         if at is None:
             return f"bad date or time {stamp!r}"
-        direction, extension, trunk = _direction(orig_party, term_party)
+        direction, extension, trunk = parties
         return tuple.__new__(SmdrRecord, (
             at, "", True, extension, trunk, digits.strip() if digits else "", "", "", None,
             int(hours) * 3600 + int(minutes) * 60 + int(seconds), "", "", kind, direction,
             body))
+
+    def call(self, key: tuple[str, str]) -> tuple[CallDirection, str, str] | None:
+        """(direction, station, trunk) of an originator and terminator pair, cached."""
+        orig, term = self.party(key[0]), self.party(key[1])
+        value = None if orig is None or term is None else _direction(orig, term)
+        self.calls[key] = value
+        return value
 
     def stamp(self, stamp: str) -> datetime | None:
         try:
@@ -217,10 +235,11 @@ def _continue(items: list[SmdrLine], last_record: int, item: SmdrLine, body: str
     caller_id, dnis = fields
     target = items[last_record]
     assert target.record is not None
-    record = target.record._replace(caller_id=caller_id or target.record.caller_id,
-                                    ddi=dnis, raw=f"{target.record.raw}\n{body}")
-    items[last_record] = target._replace(record=record)
-    return item._replace(continuation_of=target.line)
+    old = target.record
+    record = tuple.__new__(SmdrRecord, (*old[:6], caller_id or old.caller_id, dnis,
+                                        *old[8:14], f"{old.raw}\n{body}"))
+    items[last_record] = tuple.__new__(SmdrLine, (*target[:4], record, *target[5:]))
+    return tuple.__new__(SmdrLine, (*item[:7], target.line))
 
 
 def _second_line(body: str) -> tuple[str, str] | str:

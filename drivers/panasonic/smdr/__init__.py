@@ -27,6 +27,7 @@ from drivers.smdr import (
     SmdrRecord,
     SmdrStream,
     date_order_of,
+    head_lines,
     hours_minutes,
     numbered_lines,
     to_call_record,
@@ -60,7 +61,7 @@ _Split = Callable[[str], Fields | str]
 def parse_stream(text: str, options: SmdrOptions | None = None) -> SmdrStream:
     """Every non-blank line of a Panasonic SMDR stream as one ``SmdrLine``."""
     options = options or SmdrOptions()
-    layout = options.resolved_layout() or _layout_from(_head(text))
+    layout = options.resolved_layout() or _layout_from(head_lines(text, _SCAN))
     told = date_order_of(_date_pairs(text, layout))
     order: DateOrder = options.date_order or told or _DEFAULT_ORDER.get(layout, "DMY")
     builder = _Builder(layout, order, options)
@@ -115,16 +116,6 @@ def _splitter(layout: str) -> _Split | None:
     if cols is None:
         return None
     return lambda body: columns.split(cols, body)
-
-
-def _head(text: str) -> list[str]:
-    """The first lines, where a header or the first records tell the layout."""
-    end = -1
-    for _ in range(_SCAN):
-        end = text.find("\n", end + 1)
-        if end < 0:
-            return [raw.lstrip("\f") for _, raw in numbered_lines(text)]
-    return [raw.lstrip("\f") for _, raw in numbered_lines(text[:end])]
 
 
 def _layout_from(lines: list[str]) -> str:
