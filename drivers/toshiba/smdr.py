@@ -50,9 +50,11 @@ _R103 = re.compile(
     r"([NSXEBITACM]) \d{3} [ \d]{5}\d (.{9}) (.{9}) (\d\d/\d\d \d\d:\d\d:\d\d) "
     r"(\d\d):([0-5]\d):([0-5]\d)\.\d(?: (.{0,32}))?$")
 _PARTY_103 = re.compile(r"^(?:DN\d{1,7} *|[TA]\d{8}|- *| {9})$")
+# Groups: CO, station, time, duration hours, minutes, seconds, the rest.
 _DK = re.compile(
-    r"^\s*(?P<co>\*?\d{2,3}\*?)\s+(?P<sta>\d{2,4}|MODM|DISA|MSS)\s+(?P<time>\d\d:\d\d)\s+"
-    r"(?P<dur>\d\d:\d\d;\d\d)(?:\s+(?P<rest>.*?))?\s*$")
+    r"\s*(\*?\d{2,3}\*?)\s+(\d{2,4}|MODM|DISA|MSS)\s+((?:[01]\d|2[0-3]):[0-5]\d)\s+"
+    r"(\d\d):([0-5]\d);([0-5]\d)(?:\s+(.*?))?\s*$")
+_DK_SERVICES = frozenset({"MODM", "DISA", "MSS"})
 _DIALLED = re.compile(r"^[0-9*#P]{5,}$")
 _LAYOUTS = ("toshiba-R1.02", "toshiba-R1.03", "toshiba-DK")
 _SAMPLE = 64
@@ -204,25 +206,20 @@ def _dk_record(body: str) -> SmdrRecord | str:
     match = _DK.match(body)
     if match is None:
         return "not a Strata DK printout line"
-    try:
-        hour, minute = int(match["time"][0:2]), int(match["time"][3:5])
-        d_h, d_m, d_s = int(match["dur"][0:2]), int(match["dur"][3:5]), int(match["dur"][6:8])
-        if hour > 23 or minute > 59 or d_m > 59 or d_s > 59:
-            raise ValueError(body)
-    except ValueError:
-        return "bad time or duration"
-    tail = (match["rest"] or "").split()
-    dialled_at = next((i for i, token in enumerate(tail) if _DIALLED.match(token)), None)
-    dialled = tail[dialled_at] if dialled_at is not None else ""
-    account = tail[dialled_at + 1] if dialled_at is not None and dialled_at + 1 < len(
-        tail) else ""
-    co = match["co"]
-    station = match["sta"]
-    direction = (CallDirection.OTHER if station in ("MODM", "DISA", "MSS") else
+    co, station, time, hours, minutes, seconds, rest = match.groups()
+    dialled = account = ""
+    if rest:
+        tail = rest.split()
+        at = next((i for i, token in enumerate(tail) if _DIALLED.match(token)), None)
+        if at is not None:
+            dialled = tail[at]
+            account = tail[at + 1] if at + 1 < len(tail) else ""
+    direction = (CallDirection.OTHER if station in _DK_SERVICES else
                  CallDirection.OUTGOING if dialled else CallDirection.INCOMING)
-    return SmdrRecord(None, match["time"], True, station, co.strip("*"), dialled, "", "",
-                      None, d_h * 3600 + d_m * 60 + d_s, "", account,
-                      "CPC" if "*" in co else "", direction, body)
+    return tuple.__new__(SmdrRecord, (
+        None, time, True, station, co.strip("*"), dialled, "", "", None,
+        int(hours) * 3600 + int(minutes) * 60 + int(seconds), "", account,
+        "CPC" if "*" in co else "", direction, body))
 
 
 def _continue(items: list[SmdrLine], last_record: int, item: SmdrLine, body: str) -> SmdrLine:

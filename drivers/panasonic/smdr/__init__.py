@@ -48,6 +48,7 @@ _ALARM = re.compile(
     r"(?: (.{0,36}))?$")
 _DDI_AND_CALLER = re.compile(r"^(?:<D>(?P<ddi>[^<]*))?(?:<I>(?P<cid>.*))?$")
 _DEFAULT_ORDER: dict[str, DateOrder] = {"panasonic-hybrid": "MDY"}
+_DATE_START = frozenset(" 0123456789")
 _SCAN = 512  # lines searched for a header
 _SAMPLE = 64  # record-shaped lines tried against every layout when no header names one
 _LAYOUTS = (*columns.LAYOUTS, "panasonic-hybrid")
@@ -67,10 +68,13 @@ def parse_stream(text: str, options: SmdrOptions | None = None) -> SmdrStream:
     builder = _Builder(layout, order, options)
     fast = columns.FAST.get(layout)
     cols = columns.LAYOUTS.get(layout)
-    items = (builder.fast(text, fast, {cols.width, cols.max_width})
-             if fast is not None and cols is not None else
-             [builder.item((n, raw, _first_pass(raw.lstrip("\f"), _splitter(layout))))
-              for n, raw in numbered_lines(text)])
+    if fast is not None and cols is not None:
+        items = builder.fast(text, fast, {cols.width, cols.max_width})
+    elif layout == "panasonic-hybrid":
+        items = builder.hybrid(text)
+    else:
+        items = [builder.item((n, raw, _first_pass(raw.lstrip("\f"), _splitter(layout))))
+                 for n, raw in numbered_lines(text)]
     return SmdrStream(layout, order, bool(options.date_order or told), items)
 
 
@@ -218,6 +222,21 @@ class _Builder:
             append(new(SmdrLine, (number, layout, "record", raw, record, None, "", 0)))
         return items
 
+    def hybrid(self, text: str) -> list[SmdrLine]:
+        """The hybrid systems' loop: a line starting like a date goes straight to the
+        token reader and the record builder; anything else takes the general path."""
+        items: list[SmdrLine] = []
+        for number, raw in numbered_lines(text):
+            fields = hybrid.split(raw) if raw[:1] in _DATE_START else None
+            record = self._record(fields, raw) if isinstance(fields, tuple) else None
+            if record is None or isinstance(record, str):
+                items.append(self.item((number, raw, _first_pass(raw.lstrip("\f"),
+                                                                 hybrid.split))))
+            else:
+                items.append(tuple.__new__(SmdrLine, (number, self.layout, "record", raw,
+                                                      record, None, "", 0)))
+        return items
+
     def _other(self, number: int, raw: str, splitter: _Split | None) -> SmdrLine | None:
         """A line the fast pattern did not take; None for a blank one."""
         if not raw or raw.isspace() or "\x00" in raw:
@@ -239,7 +258,7 @@ class _Builder:
             value = f"time {time.strip()!r} is not {self.time} as the site is pinned"
         else:
             try:
-                first, second, year = int(date[0:2]), int(date[3:5]), int(date[6:8])
+                first, second, year = (int(part) for part in date.split("/"))  # 1/ 4/05
                 day, month = (first, second) if self.order == "DMY" else (second, first)
                 value = datetime(2000 + year, month, day, *hours_minutes(time))
             except (ValueError, IndexError):

@@ -44,11 +44,12 @@ def split(body: str) -> Fields | str:
     if ext and not ext.isdigit():
         return f"extension {ext!r} is not a number"
     dial = " ".join(tokens)
-    month, day, year = (part.strip() for part in match["date"].split("/"))
-    time = match["time"].strip().rjust(7, "0")
+    time = match["time"]
+    if len(time) != 7:
+        time = time.strip().rjust(7, "0")
     code = match["code"] or ""
-    return (f"{month:0>2}/{day:0>2}/{year}", time, ext, co, dial, "", match["dur"], "",
-            "" if set(code) <= {"."} else code, "TR" if match["tr"] else "")
+    return (match["date"], time, ext, co, dial, "", match["dur"], "",
+            "" if code == "...." or set(code) <= {"."} else code, "TR" if match["tr"] else "")
 
 
 def _is_co(token: str) -> bool:
