@@ -15,7 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agent import logsetup
-from bench import fleet, line_efficiency, parsers_bench, register_bench, ssh_roundtrips
+from bench import (
+    fleet,
+    line_efficiency,
+    parsers_bench,
+    register_bench,
+    smdr_bench,
+    ssh_roundtrips,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
@@ -27,6 +34,7 @@ BENCHMARKS: list[tuple[str, Benchmark]] = [
     ("Line efficiency (modem)", line_efficiency.run),
     ("Ticket register", register_bench.run),
     ("Parsers", parsers_bench.run),
+    ("SMDR parse cost (ratio to split)", smdr_bench.run),
     ("Fleet", fleet.run),
 ]
 

@@ -151,6 +151,10 @@ class CallRecord:
     account_code: str
     condition: str  # TR FW D0 NA RC AN RM..., blank on the final record of a call
     raw: str = ""
+    #: The charge as printed (pattern B: ``EU00000.00`` or ``00560.00EU``); blank if none.
+    cost: str = ""
+    #: True where the layout prints no year (Toshiba ``MO/DD``) and it was inferred.
+    year_inferred: bool = False
 
 
 @dataclass(frozen=True, slots=True)
