@@ -19,13 +19,14 @@ CONTRACT = Contract(name="standard")
 
 
 def classification(priority: str = "P3", signature: str = "sig-a", *,
-                   rule: str = "failed-check", non_covered: str | None = None) -> Classification:
+                   rule: str = "failed-check", non_covered: str | None = None,
+                   component: tuple[str, ...] = ("system",)) -> Classification:
     return Classification(
         priority=priority,  # type: ignore[arg-type]
         title=PRIORITY_TITLES.get(priority, "?"),  # type: ignore[call-overload]
         fault_class=FAULT_CLASSES.get(priority, "?"),  # type: ignore[call-overload]
         rule=rule, summary=f"{rule} summary", evidence=("CO 01–08 fault (cab 1 slot 03)",),
-        signature=signature, non_covered=non_covered, fired=(rule,))
+        signature=signature, non_covered=non_covered, fired=(rule,), component=component)
 
 
 def record(reg: Register, *, site: str = "acme-bolton", c: Classification | None = None,
