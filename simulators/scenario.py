@@ -19,6 +19,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from agent.errors import ScenarioError
+from agent.yamlguard import check_limits
 from simulators.faults import FAULTS
 from simulators.models import (
     CARD_TYPES,
@@ -98,6 +99,7 @@ def _read(path: Path) -> str:
 
 def _compose(text: str, path: str) -> Node:
     """The YAML node tree (every node keeps its line), or a located error."""
+    check_limits(text, path, ScenarioError)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:

@@ -18,6 +18,7 @@ import yaml
 
 from agent.errors import PlaybookError
 from agent.playbook.model import SourceLocation
+from agent.yamlguard import check_limits
 
 PathPart = str | int
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -219,7 +220,11 @@ def _position(text: bytes | str, offset: int) -> tuple[int, int]:
 
 
 def compose(text: str, path: str | None) -> Document:
-    """Node tree (for positions) and plain data (for the schema) from one parse."""
+    """Node tree (for positions) and plain data (for the schema) from one parse.
+
+    The size, depth, alias-expansion and number-length limits are checked first, on the
+    parser's events, so a hostile file is refused at its position before construction."""
+    check_limits(text, path or "<playbook>", PlaybookError)
     loader: yaml.SafeLoader | None = None
     try:
         loader = yaml.SafeLoader(text)  # the reader rejects control characters right here

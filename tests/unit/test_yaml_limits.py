@@ -73,3 +73,18 @@ def test_the_cli_reports_a_hostile_inventory_with_exit_2_and_no_traceback(
     assert "Traceback" not in run.stderr
     assert f"{inventory}:" in run.stderr and "alias bomb" in run.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_the_playbook_loader_applies_the_same_limits(tmp_path: Path) -> None:
+    from agent.errors import PlaybookError
+    from agent.playbook import load_playbook
+
+    playbook = tmp_path / "bomb.yaml"
+    playbook.write_text("name: x\n" + _bomb() + "steps: []\n", encoding="utf-8")
+    with pytest.raises(PlaybookError) as caught:
+        load_playbook(playbook)
+    assert "alias bomb" in caught.value.message and caught.value.line is not None
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("name: x\nsteps: " + "[" * 3000 + "]" * 3000 + "\n", encoding="utf-8")
+    with pytest.raises(PlaybookError, match="nested too deeply"):
+        load_playbook(deep)
