@@ -18,6 +18,7 @@ from agent.result import RunStatus
 if TYPE_CHECKING:
     from agent.playbook import RunOptions
     from agent.result import RunResult
+    from agent.tickets.filing import Filing
 
 EXIT_FOR_STATUS = {
     RunStatus.PASSED: EXIT_OK,
@@ -78,13 +79,31 @@ def _run(args: argparse.Namespace) -> int:
                          notifications=notifications)
     result = diagnosis.result
     if args.json:
-        print(json.dumps(result.to_json(), indent=2, sort_keys=True))
+        report = {**result.to_json(), **filing_json(diagnosis.filing)}
+        print(json.dumps(report, indent=2, sort_keys=True))
     else:
         print("\n".join([render_summary(diagnosis), *change_notes(result)]))
     if result.half_programmed:
         print("pbxdiag: PBX LEFT HALF-PROGRAMMED — see the failed set step before doing "
               "anything else on this site", file=sys.stderr)
     return EXIT_FOR_STATUS[result.status]
+
+
+def filing_json(filing: Filing | None) -> dict[str, Any]:
+    """What the register did, as ``fleet --json`` says it: each fault's ticket (reference,
+    action, priority, identity, deadlines) and the tickets this run proved cleared."""
+    if filing is None:
+        return {"tickets": [], "cleared": []}
+    tickets = []
+    for fault, outcome in filing.faults:
+        t = outcome.ticket
+        action = "opened" if outcome.opened else "upgraded" if outcome.upgraded \
+            else "occurrence"
+        tickets.append({"ref": t.ref, "action": action, "priority": t.priority,
+                        "identity": fault.identity, "state": t.state,
+                        "response_due": t.response_due.isoformat(),
+                        "parts_due": t.parts_due.isoformat() if t.parts_due else None})
+    return {"tickets": tickets, "cleared": [t.ref for t in filing.cleared]}
 
 
 def run_options(args: argparse.Namespace) -> RunOptions:

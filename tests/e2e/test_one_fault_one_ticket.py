@@ -76,8 +76,13 @@ def test_one_dead_card_seen_by_every_playbook_is_one_ticket(healthy_site: Site,
     assert [(sig, pri) for _, sig, pri in tickets] == [
         ("component:extensions/cab 1 slot 01", "P3")]
     card_ref = tickets[0][0]
+    # run --json says what the register did, as fleet --json does (issue 12 #7)
+    report = json.loads(run(healthy_site, HEALTH_CHECK).stdout)
+    assert [(t["ref"], t["action"], t["priority"], t["identity"]) for t in report["tickets"]] \
+        == [(card_ref, "occurrence", "P3", "extension-card-down @ extensions / cab 1 slot 01")]
+    assert report["tickets"][0]["response_due"] and report["cleared"] == []
     seen = occurrences(healthy_site, card_ref)
-    assert [kind for kind, _ in seen] == ["fault"] * 4  # one occurrence per run
+    assert [kind for kind, _ in seen] == ["fault"] * 5  # one occurrence per run
     assert len({playbook for _, playbook in seen}) == 3  # which playbook saw it, each time
 
     # a playbook that does not look at the cards says nothing about the card
@@ -85,7 +90,7 @@ def test_one_dead_card_seen_by_every_playbook_is_one_ticket(healthy_site: Site,
     version_only.write_text(VERSION_ONLY)
     assert run(healthy_site, version_only).returncode == 0
     assert open_tickets(healthy_site) == tickets
-    assert [kind for kind, _ in occurrences(healthy_site, card_ref)] == ["fault"] * 4
+    assert [kind for kind, _ in occurrences(healthy_site, card_ref)] == ["fault"] * 5
 
     # one dead trunk as well is a second, separate fault
     pbx.inject_fault("trunk_busied_out", co=1)
