@@ -316,13 +316,24 @@ def _has_value(outcome: Outcome) -> bool:
     return outcome.status not in (StepStatus.SKIPPED, StepStatus.ERROR)
 
 
+#: Items one loop may run: a PBX has at most a few thousand ports, and each item is a
+#: console round trip, a step result and a line of result.json (issue 13 #5: a 200,000-
+#: item loop ran 67 s and wrote an 85 MB result).
+MAX_LOOP_ITEMS = 2000
+
+
 def _loop_items(step: Step, context: dict[str, Any]) -> list[Any]:
     if isinstance(step.loop, Expression):
         items = step.loop.evaluate(context)
         if isinstance(items, Mapping) or not isinstance(items, (list, tuple)):
             raise ExpressionError(f"{step.loop.source!r} must give a list, got {kind_of(items)}")
+    else:
+        items = step.loop or ()
+    if len(items) > MAX_LOOP_ITEMS:
+        raise ExpressionError(f"the loop has {len(items)} items (at most {MAX_LOOP_ITEMS})")
+    if isinstance(step.loop, Expression):
         return list(items)
-    return [render_data(item, context) for item in step.loop or ()]
+    return [render_data(item, context) for item in items]
 
 
 def _label(item: Any, index: int) -> str:

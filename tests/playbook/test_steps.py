@@ -341,6 +341,19 @@ def test_loop_expression_must_give_a_list() -> None:
     assert "must give a list, got a number" in run.steps[0].message
 
 
+def test_a_loop_is_capped_before_any_item_runs() -> None:
+    """Issue 13 #5: a 200,000-item loop ran 67 s and wrote an 85 MB result."""
+    from agent.playbook.engine import MAX_LOOP_ITEMS
+
+    fake = FakePbx(getters={"cards": []})
+    run = run_text("  - name: L\n    get: cards\n    loop: \"['x'] * 200000\"\n", fake)
+    assert len(run.steps) == 1 and run.steps[0].status is StepStatus.ERROR
+    assert f"200000 items (at most {MAX_LOOP_ITEMS})" in run.steps[0].message
+    ok = run_text(f"  - name: L\n    get: cards\n    loop: \"['x'] * {MAX_LOOP_ITEMS}\"\n",
+                  FakePbx(getters={"cards": []}))
+    assert len(ok.steps) == MAX_LOOP_ITEMS
+
+
 def test_step_vars_are_rendered_and_extra_vars_still_win() -> None:
     fake = FakePbx(getters={"cards": []})
     text = """\
