@@ -71,13 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         apply_defaults(args)
         return handler(args)
     except InputError as err:
-        _error(err.located())
+        for problem in getattr(err, "problems", None) or (err,):  # every one, in one pass
+            _error(problem.located())
         return EXIT_BAD_INPUT
     except PbxdiagError as err:
         _error(str(err))
         return err.exit_code
-    except KeyboardInterrupt:
-        _error("interrupted")
+    except KeyboardInterrupt as err:
+        _error(str(err) or "interrupted")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return _pipe_closed()

@@ -13,6 +13,7 @@ from agent.tickets import Register
 from agent.tickets.filing import Filing, file_run
 from agent.tickets.flush import FlushReport, flush_outbox
 from agent.tickets.settings import NotificationSettings
+from agent.verdict import run_exit_code
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,10 @@ class Diagnosis:
     files: RunFiles
     filing: Filing
     notified: FlushReport | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return run_exit_code(self.result, self.filing)
 
 
 def diagnose(site: Site, playbook: Playbook, *, output_dir: Path, db_path: Path,

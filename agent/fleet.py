@@ -21,18 +21,16 @@ import structlog
 
 from agent.errors import (
     EXIT_BAD_INPUT,
-    EXIT_CHECKS_FAILED,
     EXIT_INTERNAL,
-    EXIT_OK,
-    EXIT_UNREACHABLE,
     InputError,
 )
 from agent.inventory import Site
 from agent.playbook import Playbook, RunOptions
-from agent.result import RunResult, RunStatus
+from agent.result import RunResult
 from agent.runner import RunFiles, run_site
 from agent.tickets import Register
 from agent.tickets.filing import Filing, file_run
+from agent.verdict import run_exit_code, worst
 
 log = structlog.get_logger(__name__)
 
@@ -62,9 +60,7 @@ class JobOutcome:
             return EXIT_BAD_INPUT
         if self.result is None:
             return EXIT_INTERNAL
-        if self.result.status in (RunStatus.UNREACHABLE, RunStatus.ERROR):
-            return EXIT_UNREACHABLE
-        return EXIT_CHECKS_FAILED if self.result.status is RunStatus.FAILED else EXIT_OK
+        return run_exit_code(self.result, self.filing)
 
 
 class LineLocks:
@@ -132,12 +128,6 @@ def _run_job(job: Job, locks: LineLocks, register: Register, *, output_dir: Path
     return JobOutcome(job, result, files, filing)
 
 
-#: Worst first: a bug of ours, a site refused for its own bad configuration, a site not
-#: reached, a fault diagnosed, all passed.
-_SEVERITY = (EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_UNREACHABLE, EXIT_CHECKS_FAILED, EXIT_OK)
-
-
 def fleet_exit_code(outcomes: list[JobOutcome]) -> int:
     """The worst site's exit code (each site's own is on its line of the report)."""
-    codes = {o.exit_code for o in outcomes}
-    return next((code for code in _SEVERITY if code in codes), EXIT_OK)
+    return worst({o.exit_code for o in outcomes})

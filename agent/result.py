@@ -26,6 +26,19 @@ class StepStatus(StrEnum):
     ERROR = "error"
 
 
+class ErrorCause(StrEnum):
+    """Whose fault an ``error`` step is: it decides the exit code, and none is evidence."""
+
+    INPUT = "input"  # ours: an expression, a var, an answer, a value no setting takes
+    REPLY = "reply"  # the PBX's answer was refused, garbled or unreadable (or the line's)
+    INTERNAL = "internal"  # a bug of pbxdiag's: an exception nobody expected
+    INTERRUPTED = "interrupted"  # Ctrl-C or a fleet shutting down
+
+
+#: The step kinds that program the PBX.
+CHANGE_ACTIONS = frozenset({"set"})
+
+
 class RunStatus(StrEnum):
     PASSED = "passed"  # every check ok
     FAILED = "failed"  # the PBX was diagnosed and at least one check failed
@@ -63,6 +76,17 @@ class StepResult:
     output: str | None = None
     #: The loop item this result is for (None outside a loop).
     item: Any = None
+    #: For an ``error`` step: whose fault it is (see :class:`ErrorCause`).
+    cause: ErrorCause | None = None
+
+    @property
+    def failed_change(self) -> bool:
+        """A programming change the PBX refused, or that did not verify — not one that
+        our own input spoilt before anything was sent (that is bad input)."""
+        if self.action not in CHANGE_ACTIONS:
+            return False
+        return self.status is StepStatus.FAILED or (
+            self.status is StepStatus.ERROR and self.cause is not ErrorCause.INPUT)
 
 
 @dataclass(slots=True)
@@ -71,6 +95,10 @@ class PathAttempt:
 
     url: str
     error: str = ""
+    #: The line reached the site: carrier, TCP connected, SSH authenticated.
+    reached: bool = False
+    #: ... and then the PBX itself sent nothing at all before the deadline or hang-up.
+    pbx_silent: bool = False
 
 
 @dataclass(slots=True)
@@ -95,8 +123,23 @@ class RunResult:
     check_mode: bool = False
     #: A change failed AND its rollback failed: the PBX needs a human before anything else.
     half_programmed: bool = False
+    #: Stopped by Ctrl-C (or SIGTERM) part-way: recorded, line released, nothing filed.
+    interrupted: bool = False
     #: The site's vendor (its driver's name): classification asks that driver about cards.
     vendor: str | None = None
+
+    @property
+    def pbx_dead(self) -> bool:
+        """Every path tried reached the site and the PBX never said a word on any: that
+        silence is the PBX's evidence (``pbx-dead``). A path that did not reach the site
+        (no carrier, refused, credentials refused) says nothing about the PBX."""
+        return bool(self.paths_tried) and all(a.reached and a.pbx_silent
+                                              for a in self.paths_tried)
+
+    @property
+    def programming(self) -> bool:
+        """The playbook programs the PBX (it has a change step, run or not)."""
+        return any(step.action in CHANGE_ACTIONS for step in self.steps)
 
     @property
     def failed_steps(self) -> list[StepResult]:

@@ -25,7 +25,13 @@ from typing import Any, cast
 import structlog
 
 from agent.contracts import contract_for
-from agent.errors import ConnectFailed, ConnectionProblem, InventoryError
+from agent.errors import (
+    CommandTimeout,
+    ConnectFailed,
+    ConnectionProblem,
+    InventoryError,
+    LineDropped,
+)
 from agent.inventory import Site
 from agent.line.console import Console
 from agent.line.secrets import REDACTOR
@@ -38,6 +44,10 @@ from drivers import driver_class
 from drivers.base import Driver
 
 log = structlog.get_logger(__name__)
+
+#: How a PBX that never answers shows on a line that reached the site: no prompt before
+#: the deadline, or the far end hung up without a word.
+SILENCE = (CommandTimeout, LineDropped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +82,18 @@ def run_site(site: Site, playbook: Playbook, *, output_dir: Path,
     except InventoryError as err:
         return _finish_unreachable(result, files, transcript, str(err))
     line = _Line(site, credentials, driver_class(site.vendor), transcript)
+    interrupted = False
     try:
         run_playbook(playbook, line.on_first_use(), result, extra_vars=extra_vars,
                      options=with_site_clock(options or RunOptions(), site))
+    except KeyboardInterrupt:
+        # Ctrl-C: what was done is still recorded (transcript and result, redacted), the
+        # line is still released, and then the interruption goes on up (exit 130).
+        interrupted = True
+        result.status = RunStatus.ERROR
+        result.interrupted = True
+        result.error = "interrupted: the run was stopped part-way; nothing filed"
+        bound.warning("run interrupted by the user")
     except ConnectionProblem as err:
         if isinstance(line.state, Unreachable):
             result.status = RunStatus.UNREACHABLE
@@ -89,7 +108,18 @@ def run_site(site: Site, playbook: Playbook, *, output_dir: Path,
             line.close()
         finally:
             line.record(result)
-    return _finish(result, files, transcript)
+    finished = _finish(result, files, transcript)
+    if interrupted:
+        raise RunInterrupted(files.result)
+    return finished
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run, raised again once the run is recorded: it says where."""
+
+    def __init__(self, result_path: Path) -> None:
+        super().__init__(f"interrupted; what was done is recorded in {result_path}")
+        self.result_path = result_path
 
 
 def with_site_clock(options: RunOptions, site: Site) -> RunOptions:
@@ -169,9 +199,14 @@ class _Line:
         self._driver = self.driver_cls(Console(self._transport, self.driver_cls.dialect,
                                                transcript=self.transcript,
                                                timeout=self.site.timeout))
+        before = self.transcript.bytes_received
         try:
             self._driver.open_session(self.credentials)
         except ConnectionProblem as err:
+            attempt = self.paths_tried[-1]
+            attempt.error = f"the line reached the site but no session: {err}"
+            attempt.pbx_silent = isinstance(err, SILENCE) and \
+                self.transcript.bytes_received == before
             return Unreachable(f"{type(err).__name__}: {err}")
         return Connected(self._driver)
 
@@ -189,6 +224,9 @@ class _Line:
         """The runner's part of the RunResult: the paths tried, the one used, the bytes."""
         result.paths_tried.extend(self.paths_tried)
         result.path = next((a.url for a in self.paths_tried if not a.error), None)
+        if result.pbx_dead:
+            log.warning("pbx silent on every path", site=self.site.id,
+                        paths=[a.url for a in self.paths_tried])
         if self._transport is not None:
             result.bytes_in = self._transport.bytes_in
             result.bytes_out = self._transport.bytes_out
@@ -222,7 +260,7 @@ def _open_first_path(site: Site, credentials: Credentials,
             tried.append(PathAttempt(transport.display_url, str(err)))
             log.warning("path failed", site=site.id, url=transport.display_url, error=str(err))
             continue
-        tried.append(PathAttempt(transport.display_url))
+        tried.append(PathAttempt(transport.display_url, reached=True))
         return transport
     return None
 

@@ -71,10 +71,16 @@ class FleetRequest:
 def run_and_report(request: FleetRequest) -> int:
     """Run the fleet, print one line per site as each finishes, exit with the worst."""
     from agent.fleet import Job, fleet_exit_code, run_fleet
+    from agent.playbook import RunOptions
+    from agent.playbook.preflight import preflight
 
     inventory = request.inventory
     wanted = request.sites or sorted(inventory.sites)
     jobs = [Job(inventory.site(site_id), request.playbook) for site_id in wanted]
+    for vendor in sorted({job.site.vendor for job in jobs}):
+        # A bad playbook, var or tag is every site's problem: refuse the fleet, dial none.
+        preflight(request.playbook, request.options or RunOptions(), request.extra_vars,
+                  vendor=vendor)
     output = request.output if request.output is not None else default_data_dir()
     logsetup.configure(log_file=output / "pbxdiag.log")
 

@@ -11,21 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from agent import logsetup
 from agent.commands import add_db_option, add_inventory_option, db_path
-from agent.errors import EXIT_CHECKS_FAILED, EXIT_OK, EXIT_UNREACHABLE, InputError
+from agent.errors import InputError
 from agent.paths import default_data_dir
-from agent.result import RunStatus
 
 if TYPE_CHECKING:
     from agent.playbook import RunOptions
-    from agent.result import RunResult
     from agent.tickets.filing import Filing
 
-EXIT_FOR_STATUS = {
-    RunStatus.PASSED: EXIT_OK,
-    RunStatus.FAILED: EXIT_CHECKS_FAILED,
-    RunStatus.UNREACHABLE: EXIT_UNREACHABLE,
-    RunStatus.ERROR: EXIT_UNREACHABLE,
-}
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
@@ -60,7 +52,8 @@ def register(commands: Any) -> None:
 def _run(args: argparse.Namespace) -> int:
     from agent.diagnose import diagnose
     from agent.inventory import load_inventory
-    from agent.playbook import check_options, load_playbook
+    from agent.playbook import load_playbook
+    from agent.playbook.preflight import preflight
     from agent.reports.summary import render_summary
     from agent.tickets.settings import settings_from_inventory
 
@@ -70,8 +63,9 @@ def _run(args: argparse.Namespace) -> int:
     site.check()  # a bad path URL or credential: bad input, before anything is dialled
     notifications = settings_from_inventory(inventory) if inventory.notifications else None
     options = run_options(args)
-    check_options(playbook, options)  # a typo in a tag or answer key: before any dialling
     extra_vars = parse_vars(args.var)
+    # Tags, answer keys and answers, required vars: the desk's mistakes, before dialling.
+    preflight(playbook, options, extra_vars, vendor=site.vendor)
     output = args.output if args.output is not None else default_data_dir()
     logsetup.configure(log_file=output / "pbxdiag.log")
     diagnosis = diagnose(site, playbook, output_dir=output, db_path=db_path(args),
@@ -82,11 +76,11 @@ def _run(args: argparse.Namespace) -> int:
         report = {**result.to_json(), **filing_json(diagnosis.filing)}
         print(json.dumps(report, indent=2, sort_keys=True))
     else:
-        print("\n".join([render_summary(diagnosis), *change_notes(result)]))
+        print(render_summary(diagnosis))
     if result.half_programmed:
-        print("pbxdiag: PBX LEFT HALF-PROGRAMMED — see the failed set step before doing "
+        print("pbxdiag: PBX MAY BE HALF-PROGRAMMED — see the failed step before doing "
               "anything else on this site", file=sys.stderr)
-    return EXIT_FOR_STATUS[result.status]
+    return diagnosis.exit_code
 
 
 def filing_json(filing: Filing | None) -> dict[str, Any]:
@@ -114,18 +108,6 @@ def run_options(args: argparse.Namespace) -> RunOptions:
     answers.update(parse_answer_options(args.answer))
     return RunOptions(apply=args.apply, tags=_words(args.tags), skip_tags=_words(args.skip_tags),
                       answers=answers, asker=terminal_asker())
-
-
-def change_notes(result: RunResult) -> list[str]:
-    """What the summary must say about programming changes (check mode, half-programmed)."""
-    notes = []
-    if result.check_mode:
-        shown = sum(1 for step in result.steps if step.diff is not None)
-        notes.append(f"  check mode: nothing was written ({shown} change"
-                     f"{'s' * (shown != 1)} shown); run again with --apply to make them")
-    if result.half_programmed:
-        notes.append("  !!! PBX LEFT HALF-PROGRAMMED: a change could not be rolled back")
-    return notes
 
 
 def _words(values: list[str]) -> frozenset[str]:

@@ -50,6 +50,11 @@ class Transcript:
         self._inbound = 0
         self._windows: list[_EchoWindow] = []
 
+    @property
+    def bytes_received(self) -> int:
+        """How much the far end has said so far (a dead PBX says nothing at all)."""
+        return self._inbound
+
     def received(self, data: bytes) -> None:
         self._chunks.append(_Chunk(time.monotonic() - self._t0, "in", data))
         self._inbound += len(data)

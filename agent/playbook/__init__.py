@@ -12,7 +12,7 @@ from agent.playbook.answers import (
     parse_answer_options,
     terminal_asker,
 )
-from agent.playbook.engine import check_options, run_playbook
+from agent.playbook.engine import run_playbook
 from agent.playbook.expressions import (
     HELPERS,
     Expression,
@@ -22,6 +22,7 @@ from agent.playbook.expressions import (
     compile_expression,
     compile_template,
 )
+from agent.playbook.gates import check_options
 from agent.playbook.kinds import StepKind, diagnostic_actions, step_kinds
 from agent.playbook.loader import load_playbook, parse_playbook
 from agent.playbook.model import (

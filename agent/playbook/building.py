@@ -12,6 +12,7 @@ from agent.playbook.compiling import StepSite
 from agent.playbook.includes import Includes
 from agent.playbook.kinds import step_kinds
 from agent.playbook.model import Playbook, Step
+from agent.playbook.record_fields import field_problems
 from agent.playbook.source import Document, Problem, raise_if
 
 
@@ -25,8 +26,9 @@ def build_playbook(doc: Document, includes: Includes) -> Playbook:
     data = doc.data
     playbook = Playbook(name=data["name"], description=data.get("description", ""),
                         vars=dict(data.get("vars") or {}),
+                        required_vars=tuple(data.get("required_vars") or ()),
                         steps=tuple(step for step in built if step is not None), path=doc.path)
-    raise_if(checks.duplicate_ask_keys(playbook), doc.path)
+    raise_if([*checks.duplicate_ask_keys(playbook), *field_problems(playbook)], doc.path)
     return playbook
 
 

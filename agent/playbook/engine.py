@@ -19,9 +19,10 @@ from typing import Any
 
 import structlog
 
-from agent.errors import PlaybookError
+from agent.errors import ConnectionProblem, PlaybookError
 from agent.line.secrets import REDACTOR
 from agent.playbook.expressions import RESERVED_NAMES, Expression, ExpressionError, kind_of
+from agent.playbook.gates import check_options, tag_reason, vendor_reason
 from agent.playbook.kinds import kind_named
 from agent.playbook.model import Expectation, Playbook, Step
 from agent.playbook.runtime import (
@@ -34,33 +35,14 @@ from agent.playbook.runtime import (
     error,
     pbx_now,
     render_data,
+    reply_error,
     skipped,
 )
-from agent.result import RunResult, RunStatus, StepResult, StepStatus
+from agent.result import ErrorCause, RunResult, RunStatus, StepResult, StepStatus
 from drivers.model import to_jsonable
 
 log = structlog.get_logger(__name__)
 
-#: Special tags: ``always`` runs whatever ``--tags`` says (``--skip-tags`` still skips it),
-#: ``never`` runs only when one of its tags is asked for, ``all`` means every tag.
-SPECIAL_TAGS = frozenset({"always", "never", "all"})
-
-
-def check_options(playbook: Playbook, options: RunOptions) -> None:
-    """Refuse tags and answer keys the playbook does not know (a typo would run nothing)."""
-    known_tags = playbook.tags | SPECIAL_TAGS
-    unknown = sorted((options.tags | options.skip_tags) - known_tags)
-    if unknown:
-        listed = ", ".join(sorted(playbook.tags)) or "none"
-        raise PlaybookError(f"unknown tag{'s' if len(unknown) > 1 else ''} "
-                            f"{', '.join(unknown)} (tags in this playbook: {listed})",
-                            path=playbook.path)
-    strays = sorted(set(options.answers) - playbook.ask_keys)
-    if strays:
-        keys = ", ".join(sorted(playbook.ask_keys)) or "none"
-        raise PlaybookError(f"no question has the answer key{'s' if len(strays) > 1 else ''} "
-                            f"{', '.join(strays)} (answer keys in this playbook: {keys})",
-                            path=playbook.path)
 
 
 def run_playbook(playbook: Playbook, driver: GetterSource, run: RunResult, *,
@@ -128,13 +110,14 @@ class _Engine:
         inner = step.included
         own_tags = (*tags, *step.tags)
         reason = self._stopped() \
-            or (None if inner is not None else _tag_reason(own_tags, self.options)) \
-            or _vendor_reason(step, self.state.driver)
+            or (None if inner is not None else tag_reason(own_tags, self.options)) \
+            or (vendor_reason(step, self.state.driver.vendor) if step.for_vendors else None)
         if reason is None and step.models:
             try:
                 model = self._pbx_model()
             except PBX_ANSWER_ERRORS as exc:
-                self._record(step, error(f"cannot tell the PBX model: {exc}"), started)
+                self._record(step, reply_error(f"cannot tell the PBX model: {exc}", exc),
+                             started)
                 return
             reason = _model_reason(step, model)
         if reason is not None:
@@ -215,9 +198,27 @@ class _Engine:
         except ExpressionError as exc:
             outcome = error(str(exc))
         except Interrupted:
-            outcome = error("interrupted")
+            outcome = error("interrupted", ErrorCause.INTERRUPTED)
+        except ConnectionProblem:
+            raise  # the line is gone: the runner records it
+        except Exception as exc:  # a bug of ours is a recorded result, not a traceback
+            outcome = self._unexpected(step, exc)
         self._record(step, outcome, started, item=item)
         return outcome
+
+    def _unexpected(self, step: Step, exc: Exception) -> Outcome:
+        """Anything nobody expected, inside a step: an error step with the exception named,
+        never a traceback. If the step had started a write, the PBX may hold it: the run
+        stops and is flagged half-programmed (exit 4), for an engineer to check by hand."""
+        self.state.logger.error("step.unexpected_exception", step=step.name,
+                                error=REDACTOR.scrub(f"{type(exc).__name__}: {exc}"))
+        message = f"unexpected {type(exc).__name__} in pbxdiag: {exc}"
+        if self.state.write_started:
+            self.state.run.half_programmed = True
+            self.state.stopped = "skipped: the PBX MAY BE HALF-PROGRAMMED"
+            message = (f"PBX MAY BE HALF-PROGRAMMED: a write had been sent when pbxdiag "
+                       f"failed ({message}); check the setting by hand")
+        return error(message, ErrorCause.INTERNAL)
 
     def _attempts(self, step: Step, context: dict[str, Any]) -> Outcome:
         """Run the action until ``until`` holds (at most 1 + retries times), then expect."""
@@ -247,6 +248,7 @@ class _Engine:
                 item: tuple[str, Any] | None = None) -> None:
         """Append the StepResult (secrets scrubbed) and stop the run if the step says so."""
         failed = outcome.status in (StepStatus.FAILED, StepStatus.ERROR)
+        self.state.write_started = False
         result = StepResult(
             name=f"{step.name} [{item[0]}]" if item else step.name,
             status=outcome.status,
@@ -262,6 +264,7 @@ class _Engine:
             rollback=outcome.rollback,
             output=REDACTOR.scrub(outcome.output) if outcome.output is not None else None,
             item=to_jsonable(item[1]) if item else None,
+            cause=outcome.cause if outcome.status is StepStatus.ERROR else None,
         )
         self.state.run.steps.append(result)
         _log_step(self.state.logger, result)
@@ -275,27 +278,6 @@ def _clock() -> _Started:
 
 
 # --- the gates' rules (none of them reads the PBX) --------------------------------------
-
-
-def _tag_reason(tags: Sequence[str], options: RunOptions) -> str | None:
-    own = set(tags)
-    skipped_by = own & options.skip_tags
-    if skipped_by:
-        return f"skipped by --skip-tags {', '.join(sorted(skipped_by))}"
-    wanted = options.tags - {"all"}
-    if "never" in own and not own & wanted:
-        return "tagged never: runs only when --tags names one of its tags"
-    if not options.tags or "all" in options.tags or "always" in own or own & wanted:
-        return None
-    return f"not selected by --tags {', '.join(sorted(options.tags))}"
-
-
-def _vendor_reason(step: Step, driver: GetterSource) -> str | None:
-    """The driver's vendor is the driver class's: known without dialling."""
-    vendors = step.for_vendors
-    if vendors and driver.vendor not in vendors:
-        return f"not for {driver.vendor}: only {', '.join(vendors)}"
-    return None
 
 
 def _model_reason(step: Step, model: str) -> str | None:

@@ -151,6 +151,8 @@ class Playbook:
     description: str = ""
     vars: dict[str, Any] = field(default_factory=dict)
     path: str | None = None
+    #: Vars the caller must give a value (not null) before anything is dialled.
+    required_vars: tuple[str, ...] = ()
 
     @property
     def step_names(self) -> list[str]:

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from agent.errors import CommandRejected, InputError, ParseError
 from agent.playbook.answers import Asker
 from agent.playbook.expressions import ExpressionError, Template
-from agent.result import RunResult, StepStatus
+from agent.result import ErrorCause, RunResult, StepStatus
 
 #: What a PBX may answer badly without the run ending: the step becomes ``error``.
 PBX_ANSWER_ERRORS = (CommandRejected, ParseError, InputError)
@@ -73,14 +73,23 @@ class Outcome:
     diff: dict[str, Any] | None = None
     rollback: dict[str, Any] | None = None
     output: str | None = None
+    cause: ErrorCause | None = None
 
 
 def skipped(reason: str) -> Outcome:
     return Outcome(StepStatus.SKIPPED, reason, attempts=0)
 
 
-def error(message: str) -> Outcome:
-    return Outcome(StepStatus.ERROR, message)
+def error(message: str, cause: ErrorCause = ErrorCause.INPUT) -> Outcome:
+    """A step that could not do its job; by default for a reason of ours (bad input)."""
+    return Outcome(StepStatus.ERROR, message, cause=cause)
+
+
+def reply_error(message: str, exc: Exception) -> Outcome:
+    """The PBX refused or garbled an answer — unless the exception says the request was
+    ours to get right (an unknown setting, a bad parameter): then it is bad input."""
+    ours = isinstance(exc, InputError)
+    return error(message, ErrorCause.INPUT if ours else ErrorCause.REPLY)
 
 
 def unsupported(driver: GetterSource, exc: NotImplementedError) -> Outcome:
@@ -105,6 +114,9 @@ class StepRun:
     #: Set when the run must not go on (a step with continue_on_failure: false failed, or
     #: the PBX was left half-programmed): the skip reason of every later step.
     stopped: str | None = None
+    #: Set by a handler just before it sends a write: an exception after that point may
+    #: have left the change on the PBX (the engine then flags the run half-programmed).
+    write_started: bool = False
 
     def pause(self, seconds: float) -> None:
         """Wait without sleeping blind: a cancelled run wakes at once."""

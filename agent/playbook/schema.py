@@ -83,6 +83,11 @@ def _assembled(kinds: tuple[StepKind[Any], ...]) -> dict[str, Any]:
             "name": {"$ref": "#/$defs/text", "description": "Shown in reports and tickets."},
             "description": {"type": "string"},
             "vars": {"$ref": "#/$defs/vars"},
+            "required_vars": {
+                "$ref": "#/$defs/names",
+                "description": "Vars a run must be given (--var NAME=...) with a value other "
+                               "than null; checked before any line is dialled.",
+            },
             "steps": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/step"}},
         },
         "$defs": defs,

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from agent.diagnose import Diagnosis
-from agent.result import RunStatus, StepResult, StepStatus
+from agent.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_CHECKS_FAILED,
+    EXIT_HALF_PROGRAMMED,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+)
+from agent.result import RunResult, StepResult, StepStatus
+from agent.tickets.classify import Classification
 from agent.tickets.filing import Filing
+from agent.tickets.register import Outcome
 
 _LONDON = ZoneInfo("Europe/London")
 _STATUS_WORD = {
@@ -36,7 +47,8 @@ def render_summary(diagnosis: Diagnosis) -> str:
         width = max(len(step.name) for step in result.steps)
         lines += [_step_line(step, width) for step in result.steps]
     lines.append("")
-    lines += _filing_lines(diagnosis.filing, passed=result.status is RunStatus.PASSED)
+    lines += change_lines(result)
+    lines += _filing_lines(diagnosis.filing, diagnosis.exit_code, result.half_programmed)
     if diagnosis.notified is not None:
         report = diagnosis.notified
         pending = len(report.retrying) + len(report.failed) + len(report.lost_lease)
@@ -55,16 +67,37 @@ def _step_line(step: StepResult, width: int) -> str:
     return line.rstrip()
 
 
-def _filing_lines(filing: Filing, *, passed: bool) -> list[str]:
-    if filing.classification is None or filing.outcome is None:
-        if not passed:
-            return ["  verdict:   not diagnosed — no fault ticket opened"]
-        lines = ["  verdict:   all checks passed"]
-        if filing.cleared:
-            refs = ", ".join(t.ref for t in filing.cleared)
-            lines.append(f"  all clear: recorded on open ticket(s) {refs}")
-        return lines
-    c, outcome = filing.classification, filing.outcome
+#: What a run that filed no fault says, by its exit code.
+_NO_FAULT_VERDICT = {
+    EXIT_OK: "all checks passed",
+    EXIT_CHECKS_FAILED: "a check failed — no fault ticket opened",
+    EXIT_BAD_INPUT: "not diagnosed — a step failed for a reason of ours (see the ERROR "
+                    "steps: the playbook, its vars or the answers); nothing filed",
+    EXIT_UNREACHABLE: "not diagnosed — the PBX was not reached, or its replies could not "
+                      "be used; nothing filed",
+    EXIT_HALF_PROGRAMMED: "PROGRAMMING CHANGE NOT MADE AS ASKED — see the failed step; "
+                          "for the engineer, not a customer fault: nothing filed",
+    EXIT_INTERNAL: "pbxdiag failed inside a step (a bug of ours: the result is recorded); "
+                   "nothing filed",
+}
+
+
+def _filing_lines(filing: Filing, exit_code: int, half_programmed: bool) -> list[str]:
+    lines: list[str] = []
+    if half_programmed:
+        lines.append("  verdict:   !!! PBX MAY BE HALF-PROGRAMMED — check it by hand before "
+                     "anything else is done on this site")
+    elif not filing.faults:
+        lines.append(f"  verdict:   {_NO_FAULT_VERDICT.get(exit_code, 'not diagnosed')}")
+    for fault, outcome in filing.faults:
+        lines += _fault_lines(fault, outcome)
+    if filing.cleared:
+        refs = ", ".join(t.ref for t in filing.cleared)
+        lines.append(f"  all clear: recorded on open ticket(s) {refs}")
+    return lines
+
+
+def _fault_lines(c: Classification, outcome: Outcome) -> list[str]:
     ticket = outcome.ticket
     lines = [f"  fault:     {c.fault_class} fault — {c.priority} {c.title}",
              f"             {c.summary}",
@@ -82,3 +115,21 @@ def _filing_lines(filing: Filing, *, passed: bool) -> list[str]:
     if ticket.parts_due is not None:
         lines.append(f"  parts:     due {when(ticket.parts_due)}")
     return lines
+
+
+def change_lines(result: RunResult) -> list[str]:
+    """Each programming change as ``setting target: current → wanted``: what check mode
+    would write, or what --apply wrote (a write-only value is shown masked)."""
+    changes = [step.diff for step in result.steps
+               if step.diff is not None and step.status is StepStatus.CHANGED]
+    if not changes:
+        return []
+    heading = "would change (check mode, nothing written; --apply makes them):" \
+        if result.check_mode else "changed:"
+    return [f"  {heading}", *(f"    {_change_text(diff)}" for diff in changes)]
+
+
+def _change_text(diff: dict[str, Any]) -> str:
+    label = f"{diff['setting']} {diff['target']}" if diff.get("target") else diff["setting"]
+    before = "(not readable)" if diff.get("before") is None else repr(diff["before"])
+    return f"{label}: {before} → {diff['after']!r}"

@@ -62,6 +62,8 @@ def classify_all(run: RunResult) -> list[Classification]:
 
     A passed run has no fault; a run that read nothing of the PBX was not diagnosed.
     """
+    if run.pbx_dead:
+        return [_pbx_dead(run)]
     if run.status == RunStatus.PASSED or not _has_pbx_facts(run):
         return []
     failed = [s for s in run.failed_steps if s.status is StepStatus.FAILED]
@@ -71,10 +73,23 @@ def classify_all(run: RunResult) -> list[Classification]:
     hints = hint_findings(failed)
     if groups:
         _raise_by_hints(groups, hints, failed)
-    else:
+    elif not run.programming:
+        # With no evidence rule fired, a failed check is a fault of its own — except in a
+        # programming run: there the checks are the change's preconditions and its
+        # verification, and a change that cannot be made is the engineer's to act on
+        # (exit 4), not a customer's fault. The evidence rules still read its facts.
         groups = _check_groups(failed, hints)
     faults = [_build(g, facts, failed) for g in groups]
     return sorted(faults, key=lambda c: PRIORITY_RANK[c.priority])
+
+
+def _pbx_dead(run: RunResult) -> Classification:
+    """The one fault from no PBX facts: the line reached the site on every path and the
+    PBX itself never answered (docs/tickets.md)."""
+    evidence = tuple(f"{a.url}: {a.error} — the PBX sent nothing" for a in run.paths_tried)
+    finding = Finding("P1", "pbx-dead", "the PBX does not answer on any line that reaches "
+                      "the site", evidence, FIXED["pbx-dead"])
+    return _build(_Group([finding]), Facts.from_run(run), [])
 
 
 def _has_pbx_facts(run: RunResult) -> bool:

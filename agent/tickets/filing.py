@@ -43,7 +43,7 @@ def file_run(register: Register, site: Site, result: RunResult,
              now: datetime | None = None) -> Filing:
     """Record a run's verdict; any notification it causes is queued in the same change."""
     moment = now or result.finished_at or datetime.now(UTC)
-    if not diagnosed(result) and not result.half_programmed:
+    if not diagnosed(result) and not result.half_programmed and not result.pbx_dead:
         return Filing()  # a change-only run says nothing about the site's health
     if result.status is RunStatus.ERROR and not result.half_programmed:
         # The line went mid-run: a partial set of checks would open a ticket under a

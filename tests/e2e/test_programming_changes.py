@@ -110,7 +110,8 @@ def test_check_mode_shows_the_change_and_writes_nothing(vendor_site: VendorSite)
 
     text = vendor_site.run("rename-extension.yaml", extension=number, name=NEW_NAME)
     assert text.returncode == 0, text.stdout + text.stderr
-    assert "check mode: nothing was written (1 change shown)" in text.stdout
+    assert "would change (check mode, nothing written; --apply makes them):" in text.stdout
+    assert f"extension_name {number}: {name!r} → {NEW_NAME!r}" in text.stdout
 
     run, result = vendor_site.run_json("rename-extension.yaml", extension=number, name=NEW_NAME)
     assert run.returncode == 0, run.stderr
@@ -176,8 +177,9 @@ def test_a_write_that_does_not_stick_is_rolled_back_and_the_pbx_ends_as_it_start
 
     run, result = vendor_site.run_json("rename-extension.yaml", "--apply", extension=number,
                                        name=NEW_NAME)
-    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.returncode == 4, run.stdout + run.stderr  # a change that failed
     assert result["status"] == "failed" and result["half_programmed"] is False
+    assert result["tickets"] == []  # the engineer's to act on, not a customer fault
     step = steps(result)["Extension name"]
     assert step["status"] == "failed"
     assert said in step["message"] and "(verified)" in step["message"]
@@ -203,8 +205,8 @@ def test_a_failed_rollback_says_the_pbx_is_half_programmed(vendor_site: VendorSi
 
     run, result = vendor_site.run_json("rename-extension.yaml", "--apply", extension=number,
                                        name=NEW_NAME)
-    assert run.returncode == 1, run.stdout + run.stderr
-    assert "PBX LEFT HALF-PROGRAMMED" in run.stderr
+    assert run.returncode == 4, run.stdout + run.stderr
+    assert "PBX MAY BE HALF-PROGRAMMED" in run.stderr
     assert result["half_programmed"] is True and result["status"] == "failed"
     step = steps(result)["Extension name"]
     assert step["status"] == "error"
@@ -229,10 +231,11 @@ def test_programming_locked_errors_and_changes_nothing(locked_site: VendorSite) 
 
     run, result = locked_site.run_json("rename-extension.yaml", "--apply", extension=number,
                                        name=NEW_NAME)
-    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.returncode == 4, run.stdout + run.stderr  # the change was refused
     assert result["half_programmed"] is False
+    assert result["tickets"] == []  # another session's lock is no fault of the customer's
     step = steps(result)["Extension name"]
-    assert step["status"] == "error"
+    assert step["status"] == "error" and step["cause"] == "reply"
     assert "lock" in step["message"].lower() and "nothing written" in step["message"]
     assert transcript_writes(result) == []
     assert programming(pbx) == before

@@ -196,7 +196,7 @@ def test_a_typo_replaces_the_missing_key_complaint() -> None:
 def test_unknown_key_without_close_match_lists_allowed_keys() -> None:
     with pytest.raises(PlaybookError) as caught:
         parse_playbook("name: x\nzzz: 1\nsteps: [{name: a, get: cards}]\n")
-    assert "allowed keys: description, name, steps, vars" in caught.value.message
+    assert "allowed keys: description, name, required_vars, steps, vars" in caught.value.message
 
 
 def test_more_than_one_action_is_refused() -> None:

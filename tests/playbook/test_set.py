@@ -13,7 +13,7 @@ from structlog.testing import capture_logs
 
 from agent.errors import LineDropped
 from agent.line.secrets import MASK
-from agent.result import StepStatus
+from agent.result import ErrorCause, StepStatus
 
 from .fakes import FakePbx, NoSettingsPbx, new_run, run_text, statuses
 
@@ -222,3 +222,37 @@ def test_set_loop_changes_each_item_with_its_own_diff() -> None:
     assert statuses(run) == [("Rename [#1]", "ok"), ("Rename [#2]", "changed")]
     assert run.steps[1].item == {"ext": "202", "name": "Sales"}
     assert fake.settings == {"extension_name:201": "A", "extension_name:202": "Sales"}
+
+
+class _BrokenAfterWrite(FakePbx):
+    """A driver with a bug: the read-back after a write raises something unexpected."""
+
+    def read_setting(self, key: str, target: str | None = None) -> str | None:
+        if self.writes:
+            raise KeyError("IN5")
+        return super().read_setting(key, target)
+
+
+def test_an_unexpected_exception_after_a_write_flags_the_pbx_maybe_half_programmed() -> None:
+    pbx = _BrokenAfterWrite(settings={"extension_name:201": "Reception"})
+    run = run_text("  - name: Rename\n    set: {setting: extension_name, target: '201', "
+                   "value: Front}\n  - name: After\n    get: trunks\n", pbx, apply=True)
+    rename, after = run.steps
+    assert rename.status is StepStatus.ERROR and rename.cause is ErrorCause.INTERNAL
+    assert rename.message.startswith("PBX MAY BE HALF-PROGRAMMED: a write had been sent")
+    assert "KeyError" in rename.message
+    assert run.half_programmed is True
+    assert after.status is StepStatus.SKIPPED  # nothing more is done to that PBX
+    assert pbx.writes == [("extension_name", "Front", "201")]
+
+
+def test_an_unexpected_exception_before_any_write_is_an_internal_error_step_only() -> None:
+    pbx = FakePbx(getters={"trunks": ZeroDivisionError("bug")}, settings={})
+    pbx.getters["alarms"] = []
+    run = run_text("  - name: CO lines\n    get: trunks\n  - name: Alarms\n    get: alarms\n",
+                   pbx)
+    broken, alarms = run.steps
+    assert broken.status is StepStatus.ERROR and broken.cause is ErrorCause.INTERNAL
+    assert "unexpected ZeroDivisionError in pbxdiag: bug" in broken.message
+    assert run.half_programmed is False
+    assert alarms.status is StepStatus.OK  # the run went on

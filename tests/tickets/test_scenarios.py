@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.result import RunResult, RunStatus
+from agent.result import PathAttempt, RunResult, RunStatus
 from agent.tickets.classify import Classification
 from agent.tickets.faults import classify
 
@@ -84,6 +84,22 @@ def test_every_extension_card_down_is_p1_with_the_processor_alive() -> None:
 
 def test_pbx_that_never_answers_is_not_diagnosed() -> None:
     assert classify(b.pbx_dead()) is None
+
+
+def test_silence_on_every_line_that_reached_the_site_is_pbx_dead() -> None:
+    run = b.pbx_dead()
+    run.paths_tried = [PathAttempt("ssh://pbx", "no session: closed", reached=True,
+                                   pbx_silent=True),
+                       PathAttempt("modem:///dev/ttyUSB0?number=599", "no prompt",
+                                   reached=True, pbx_silent=True)]
+    c = classified(run)
+    assert (c.priority, c.rule, c.identity) == ("P1", "pbx-dead", "pbx-dead @ system")
+    assert len(c.evidence) == 2
+    run.paths_tried[1] = PathAttempt("modem:///dev/ttyUSB0?number=599", "NO CARRIER")
+    assert classify(run) is None  # one path never reached the site: not proof
+    run.paths_tried[1] = PathAttempt("modem:///dev/ttyUSB0?number=599", "login prompt, then "
+                                     "the line dropped", reached=True, pbx_silent=False)
+    assert classify(run) is None  # the PBX said something: it is alive
 
 
 @pytest.mark.parametrize(("code", "message", "major", "rule", "non_covered"), [

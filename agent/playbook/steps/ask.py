@@ -28,6 +28,9 @@ class AskStep(Step):
     question: Template
     type: AnswerType
     choices: tuple[str, ...] = ()
+    #: The answer when nobody is asked (no terminal and none given in advance); None: the
+    #: question must be answered.
+    default: Any = None
 
     @property
     def answer_key(self) -> str | None:
@@ -48,6 +51,11 @@ SCHEMA = {
                         "description": "Answer name: answers.<key>, --answer <key>=..."},
                 "question": {"$ref": "#/$defs/template"},
                 "type": {"enum": [answer.value for answer in AnswerType]},
+                "default": {
+                    "type": ["string", "boolean", "number"],
+                    "description": "The answer used when nobody is at a terminal and none "
+                                   "was given in advance (one of the choices, yes/no...).",
+                },
                 "choices": {
                     "type": "array",
                     "minItems": 2,
@@ -72,27 +80,42 @@ def build(raw: Mapping[str, Any], common: dict[str, Any], site: StepSite) -> Ask
     question = site.template(spec["question"], "ask", "question")
     if question is None:
         return None
-    return AskStep(key=spec["key"], question=question, type=kind,
-                   choices=tuple(spec.get("choices", ())), **common)
+    step = AskStep(key=spec["key"], question=question, type=kind,
+                   choices=tuple(spec.get("choices", ())), default=spec.get("default"), **common)
+    if step.default is not None:
+        if kind is AnswerType.SECRET:
+            site.problem("a secret question cannot have a default", "ask", "default")
+            return None
+        _, problem = normalise_answer(step, step.default)
+        if problem:
+            site.problem(f"default: {problem}", "ask", "default")
+            return None
+    return step
 
 
 def run(step: AskStep, ctx: StepRun, context: dict[str, Any]) -> Outcome:
-    """An answer given in advance wins; else the terminal; else the step is an error."""
+    """An answer given in advance wins; else the terminal; else the playbook's default (used
+    for ``when`` only: nobody said it, so it is not evidence); else the step is an error."""
     question = step.question.render(context)
     given = step.key in ctx.options.answers
+    how = "given in advance" if given else "answered at the terminal"
     if given:
         value, problem = normalise_answer(step, ctx.options.answers[step.key])
         if problem:
             return error(f"--answer {step.key}: {problem}")
+    elif ctx.options.asker is None and step.default is not None:
+        value, _ = normalise_answer(step, step.default)
+        how = "the playbook's default: nobody to ask"
     else:
         asked = _ask_person(ctx.options.asker, step, question)
         if isinstance(asked, Outcome):
             return asked
         value = asked
     shown = MASK if step.type is AnswerType.SECRET else value
-    ctx.run.answers[step.key] = shown
+    if step.key in ctx.options.answers or ctx.options.asker is not None:
+        # What the caller said is evidence (it goes on the ticket); a default is not.
+        ctx.run.answers[step.key] = shown
     ctx.answers[step.key] = value.reveal() if isinstance(value, Secret) else value
-    how = "given in advance" if given else "answered at the terminal"
     return Outcome(StepStatus.OK, f"{step.key} = {shown!r} ({how})", ctx.answers[step.key])
 
 

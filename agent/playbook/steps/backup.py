@@ -9,7 +9,13 @@ from typing import Any, ClassVar
 from agent.playbook.compiling import StepSite
 from agent.playbook.kinds import StepKind
 from agent.playbook.model import Step
-from agent.playbook.runtime import PBX_ANSWER_ERRORS, Outcome, StepRun, error, unsupported
+from agent.playbook.runtime import (
+    PBX_ANSWER_ERRORS,
+    Outcome,
+    StepRun,
+    reply_error,
+    unsupported,
+)
 from agent.result import StepStatus
 
 
@@ -35,7 +41,7 @@ def run(step: BackupStep, ctx: StepRun, context: dict[str, Any]) -> Outcome:
     try:
         text = ctx.driver.backup()
     except PBX_ANSWER_ERRORS as exc:
-        return error(f"backup: {exc}")
+        return reply_error(f"backup: {exc}", exc)
     except NotImplementedError as exc:
         return unsupported(ctx.driver, exc)
     ctx.run.facts["backup"] = text

@@ -15,8 +15,8 @@ from agent.playbook.runtime import (
     PBX_ANSWER_ERRORS,
     Outcome,
     StepRun,
-    error,
     one_line,
+    reply_error,
     skipped,
     unsupported,
 )
@@ -120,9 +120,10 @@ def run(step: CommandStep, ctx: StepRun, context: dict[str, Any]) -> Outcome:
     if step.changes and not ctx.options.apply:
         return skipped(f"check mode: {text!r} not sent (it changes the PBX; use --apply)")
     try:
+        ctx.write_started = step.changes
         output = ctx.driver.run_command(text)
     except PBX_ANSWER_ERRORS as exc:
-        return error(str(exc))
+        return reply_error(str(exc), exc)
     except NotImplementedError as exc:
         return unsupported(ctx.driver, exc)
     status = StepStatus.CHANGED if step.changes else StepStatus.OK

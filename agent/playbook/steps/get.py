@@ -16,8 +16,8 @@ from agent.playbook.runtime import (
     PBX_ANSWER_ERRORS,
     Outcome,
     StepRun,
-    error,
     pbx_now,
+    reply_error,
     unsupported,
 )
 from agent.result import StepStatus
@@ -79,7 +79,7 @@ def run(step: GetStep, ctx: StepRun, context: dict[str, Any]) -> Outcome:
     try:
         value = ctx.driver.get(step.get, **params)
     except PBX_ANSWER_ERRORS as exc:
-        return error(f"{step.get}: {exc}")
+        return reply_error(f"{step.get}: {exc}", exc)
     except NotImplementedError as exc:
         return unsupported(ctx.driver, exc)
     data = to_jsonable(value)

@@ -14,8 +14,8 @@ from agent.playbook.runtime import (
     PBX_ANSWER_ERRORS,
     Outcome,
     StepRun,
-    error,
     one_line,
+    reply_error,
     setting_label,
     unsupported,
 )
@@ -87,7 +87,7 @@ def run(step: ReadStep, ctx: StepRun, context: dict[str, Any]) -> Outcome:
     try:
         value = ctx.driver.read_setting(step.setting, target)
     except PBX_ANSWER_ERRORS as exc:
-        return error(f"{label}: {exc}")
+        return reply_error(f"{label}: {exc}", exc)
     except NotImplementedError as exc:
         return unsupported(ctx.driver, exc)
     ctx.run.facts.setdefault("settings", {})[label] = value

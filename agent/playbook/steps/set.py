@@ -26,6 +26,7 @@ from agent.playbook.runtime import (
     StepRun,
     error,
     one_line,
+    reply_error,
     setting_label,
 )
 from agent.playbook.steps.read import setting_target
@@ -117,7 +118,8 @@ def run(step: SetStep, ctx: StepRun, context: dict[str, Any]) -> Outcome:
     try:
         before = ctx.driver.read_setting(change.setting, change.target)
     except PBX_ANSWER_ERRORS as exc:
-        return error(f"cannot read {change.label} before changing it: {exc}; nothing written")
+        return reply_error(f"cannot read {change.label} before changing it: {exc}; nothing "
+                           "written", exc)
     except NotImplementedError as exc:
         return error(f"cannot change {change.label}: {exc}; nothing written")
     if before is None:
@@ -177,6 +179,7 @@ def _write_and_verify(ctx: StepRun, change: _Change, value: str) -> str | None:
     """None when the PBX holds ``value`` afterwards, else what went wrong."""
     written = time.monotonic()
     try:
+        ctx.write_started = True
         ctx.driver.write_setting(change.setting, value, change.target)
         got = ctx.driver.read_setting(change.setting, change.target)
     except (*PBX_ANSWER_ERRORS, NotImplementedError) as exc:
@@ -239,6 +242,7 @@ def _set_write_only(ctx: StepRun, change: _Change, secret: Secret) -> Outcome:
                         "(write-only, not shown); nothing written", value, diff=diff)
     try:
         with _line_watch(ctx, change, MASK):
+            ctx.write_started = True
             ctx.driver.write_setting(change.setting, secret.reveal(), change.target)
     except (*PBX_ANSWER_ERRORS, NotImplementedError) as exc:
         return Outcome(StepStatus.FAILED, f"write of {change.label} failed: {exc}", diff=diff)
