@@ -56,6 +56,8 @@ def _step_line(step: StepResult, width: int) -> str:
 
 
 def _filing_lines(filing: Filing, *, passed: bool) -> list[str]:
+    if filing.maintenance is not None:
+        return _maintenance_lines(filing, passed=passed)
     if filing.classification is None or filing.outcome is None:
         if not passed:
             return ["  verdict:   not diagnosed — no fault ticket opened"]
@@ -81,4 +83,15 @@ def _filing_lines(filing: Filing, *, passed: bool) -> list[str]:
     lines.append(f"  response:  due {when(ticket.response_due)}")
     if ticket.parts_due is not None:
         lines.append(f"  parts:     due {when(ticket.parts_due)}")
+    return lines
+
+
+def _maintenance_lines(filing: Filing, *, passed: bool) -> list[str]:
+    """What the run found, said plainly, and that the window kept it off the register."""
+    assert filing.maintenance is not None
+    lines = [f"  found:     {c.priority} {c.title} — {c.summary}" for c in filing.found]
+    if not filing.found:
+        lines.append("  found:     " + ("all checks passed" if passed else "not diagnosed"))
+    lines.append(f"  verdict:   in maintenance: no ticket filed, nothing mailed "
+                 f"(window {filing.maintenance.describe()})")
     return lines
