@@ -269,8 +269,8 @@ class Register:
     def set_maintenance(self, site_id: str, *, starts: datetime, ends: datetime, reason: str,
                         who: str, now: datetime) -> Window:
         """Put a site in maintenance from ``starts`` to ``ends``; kept with who set it."""
-        problem = check_window(starts, ends) or (
-            "that moment has passed" if ends <= now else None)
+        problem = ("that moment has passed" if ends <= now else None) \
+            or check_window(starts, ends)
         if problem is not None:
             raise InputError(f"--until: {problem}")
         with self._store.transaction() as tx:
