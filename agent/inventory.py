@@ -15,6 +15,10 @@ from agent import yamlsource
 from agent.errors import InputError, InventoryError
 from agent.line.secrets import SecretRef
 from agent.line.transports.base import Credentials
+from agent.maintenance import SCHEMA as MAINTENANCE_SCHEMA
+from agent.maintenance import Window as MaintenanceWindow
+from agent.maintenance import from_inventory as maintenance_windows
+from agent.maintenance import normalise as normalise_times
 
 _NAME = {"type": "string", "minLength": 1}
 _CALENDAR = {
@@ -96,6 +100,7 @@ _SITE = {
         "credentials": {**_CREDENTIALS, "description": "how to log in to the PBX"},
         "timeout": {"type": "number", "exclusiveMinimum": 0, "default": 15,
                     "description": "seconds to wait for each PBX answer"},
+        "maintenance": MAINTENANCE_SCHEMA,
     },
 }
 _ENV_NAME = {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"}
@@ -234,6 +239,8 @@ class Site:
     #: id), found at load time without dialling. Such a site is refused — exit 2, nothing
     #: dialled, nothing filed — while the inventory's other sites still run.
     problems: tuple[InventoryError, ...] = ()
+    #: Planned work (agent/maintenance.py): runs then file no ticket and mail no one.
+    maintenance: tuple[MaintenanceWindow, ...] = ()
 
     @property
     def title(self) -> str:
@@ -263,6 +270,7 @@ class Inventory:
 
 def load_inventory(path: Path) -> Inventory:
     source = yamlsource.load(path, InventoryError)
+    normalise_times(source.data)
     yamlsource.validate(source, SCHEMA, InventoryError)
     contracts: dict[str, dict[str, Any]] = source.data.get("contracts") or {}
     sites = {site_id: _site(source, site_id, raw, contracts, path.parent)
@@ -278,6 +286,7 @@ def inventory_problems(path: Path) -> list[InputError]:
         source = yamlsource.load(path, InventoryError)
     except InventoryError as err:
         return [err]
+    normalise_times(source.data)
     found = yamlsource.problems(source, SCHEMA, InventoryError)
     if found:
         return found
@@ -334,6 +343,9 @@ def _site(source: yamlsource.YamlSource, site_id: str, raw: dict[str, Any],
         ),
         known_hosts=_relative(base, raw.get("known_hosts")),
         timeout=float(raw.get("timeout", 15.0)),
+        maintenance=maintenance_windows(site_id, raw.get("maintenance") or [], lambda m, i, k:
+                                        source.error(InventoryError, m,
+                                                     ("sites", site_id, "maintenance", i, k))),
     )
     return _with_problems(site, source)
 

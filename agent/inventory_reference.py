@@ -36,6 +36,9 @@ def _sections(prefix: str, node: Mapping[str, Any]) -> Iterator[tuple[str, Mappi
     extra = node.get("additionalProperties")
     if isinstance(extra, Mapping):
         yield from _sections(f"{prefix}.<name>", extra)
+    items = node.get("items")  # a list of mappings (a site's maintenance windows)
+    if isinstance(items, Mapping):
+        yield from _sections(f"{prefix}[]", items)
 
 
 def _table(title: str, node: Mapping[str, Any]) -> str:

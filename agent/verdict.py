@@ -38,7 +38,8 @@ def run_exit_code(result: RunResult, filing: Filing | None) -> int:
         (EXIT_HALF_PROGRAMMED,
          result.half_programmed or any(s.failed_change for s in result.steps)),
         (EXIT_INTERNAL, ErrorCause.INTERNAL in causes),
-        (EXIT_CHECKS_FAILED, filing is not None and bool(filing.faults)),
+        # A fault diagnosed: filed, or found during a maintenance window (not filed).
+        (EXIT_CHECKS_FAILED, filing is not None and bool(filing.faults or filing.found)),
         (EXIT_UNREACHABLE, result.status in (RunStatus.UNREACHABLE, RunStatus.ERROR)),
         # A programming run's checks are its preconditions and its verification: one
         # failing with no fault behind it means the change could not be made as asked.

@@ -99,11 +99,13 @@ def _line(outcome: JobOutcome, *, as_json: bool) -> str:
     status = result.status.value if result else "refused" if outcome.refused \
         else "internal-error"
     problem = outcome.error or outcome.refused or (result.error if result else None)
+    window = filing.maintenance_json() if filing else None
     if as_json:
         return json.dumps({"site": outcome.job.site.id, "status": status, "ticket": ticket,
-                           "exit": outcome.exit_code,
+                           "exit": outcome.exit_code, "maintenance": window,
                            "result": str(outcome.files.result) if outcome.files else None,
                            "error": problem})
-    detail = f" ticket {ticket}" if ticket else ""
+    detail = f" ticket {ticket}" if ticket else " in maintenance: no ticket filed" \
+        if window else ""
     return (f"{outcome.job.site.id:<24} {status:<12} exit {outcome.exit_code}{detail} "
             f"{problem or ''}").rstrip()

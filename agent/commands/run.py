@@ -87,7 +87,7 @@ def filing_json(filing: Filing | None) -> dict[str, Any]:
     """What the register did, as ``fleet --json`` says it: each fault's ticket (reference,
     action, priority, identity, deadlines) and the tickets this run proved cleared."""
     if filing is None:
-        return {"tickets": [], "cleared": []}
+        return {"tickets": [], "cleared": [], "maintenance": None}
     tickets = []
     for fault, outcome in filing.faults:
         t = outcome.ticket
@@ -97,7 +97,8 @@ def filing_json(filing: Filing | None) -> dict[str, Any]:
                         "identity": fault.identity, "state": t.state,
                         "response_due": t.response_due.isoformat(),
                         "parts_due": t.parts_due.isoformat() if t.parts_due else None})
-    return {"tickets": tickets, "cleared": [t.ref for t in filing.cleared]}
+    return {"tickets": tickets, "cleared": [t.ref for t in filing.cleared],
+            "maintenance": filing.maintenance_json()}
 
 
 def run_options(args: argparse.Namespace) -> RunOptions:

@@ -1,5 +1,7 @@
 """``pbxdiag sites keyscan SITE``: record a PBX's SSH host key once its fingerprint is
-confirmed out of band (read to the site over the phone, or from its label)."""
+confirmed out of band (read to the site over the phone, or from its label).
+
+``pbxdiag sites maintenance`` (maintenance windows) lives in ``commands/maintenance.py``."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import sys
 from typing import Any
 from urllib.parse import urlsplit
 
-from agent.commands import add_inventory_option
+from agent.commands import add_inventory_option, maintenance
 from agent.errors import EXIT_CHECKS_FAILED, EXIT_OK, InputError
 
 
@@ -28,6 +30,7 @@ def register(commands: Any) -> None:
                               "processor was changed)")
     keyscan.add_argument("--json", action="store_true", help="print the result as JSON")
     keyscan.set_defaults(handler=_keyscan)
+    maintenance.add(actions)
 
 
 def _keyscan(args: argparse.Namespace) -> int:

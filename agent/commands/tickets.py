@@ -2,8 +2,10 @@
 
 Every action takes ``--db`` (default: the XDG data dir). Changes are recorded in the
 audit trail under ``--by`` (default: the login name). Exit codes: 0 done, 1 some
-notification could not be delivered (it stays queued or is marked failed), 2 bad input
-— an unknown reference, a move the lifecycle forbids, a bad date or inventory.
+notification could not be delivered (it waits in the outbox or is marked failed), 2 bad
+input — an unknown reference, a move the lifecycle forbids, a bad date or inventory.
+``note``, ``status``, ``book-visit`` and ``resolve`` take ``--json`` and then print the
+ticket as ``show --json`` does.
 """
 
 from __future__ import annotations
@@ -53,13 +55,18 @@ def _action(actions: Any, name: str, help_text: str, handler: Any) -> argparse.A
 def _add_by(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--by", default=None, metavar="NAME",
                         help="who is making the change (default: your login name)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the ticket afterwards as 'tickets show --json' does")
 
 
 def _add_list(actions: Any) -> None:
-    parser = _action(actions, "list", "list tickets", _list)
+    parser = _action(actions, "list", "list tickets (and the sites in a maintenance "
+                     "window)", _list)
     parser.add_argument("--open", action="store_true", help="open tickets only")
     parser.add_argument("--site", default=None, help="only this site's tickets")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_inventory_option(parser, required=False,
+                         help="inventory whose maintenance windows are shown as well")
 
 
 def _add_show(actions: Any) -> None:
@@ -96,7 +103,8 @@ def _add_book_visit(actions: Any) -> None:
 
 
 def _add_resolve(actions: Any) -> None:
-    parser = _action(actions, "resolve", "mark a ticket resolved", _resolve)
+    parser = _action(actions, "resolve", "mark a ticket resolved (from any open state: the "
+                     "moves between are recorded)", _resolve)
     parser.add_argument("ref", help="the fault reference, FR-YYYY-NNNNNN")
     how = parser.add_mutually_exclusive_group(required=True)
     how.add_argument("--remote", dest="how", action="store_const", const="remote",
@@ -128,6 +136,10 @@ def _add_outbox(actions: Any) -> None:
     flush = _action(verbs, "flush", "deliver every notification that is due", _flush)
     add_inventory_option(flush, help="inventory with the notifications: section")
     flush.add_argument("--limit", type=int, default=None, help="deliver at most N")
+    flush.add_argument("--now", action="store_true",
+                       help="retry the messages waiting in back-off at once")
+    flush.add_argument("--json", action="store_true",
+                       help="print sent / failed / waiting as JSON")
     listing = _action(verbs, "list", "list queued and sent notifications", _outbox_list)
     listing.add_argument("--status", choices=("pending", "sent", "skipped", "failed"),
                          help="only messages in this delivery state")
@@ -172,9 +184,17 @@ def _list(args: argparse.Namespace) -> int:
     from agent.reports.tickets import render_ticket_list
     from agent.tickets import Register
 
+    now = _now()
     with Register(db_path(args)) as register:
         tickets = register.list_tickets(open_only=args.open, site_id=args.site)
-    print(render_ticket_list(tickets, as_json=args.json))
+        windows = register.maintenance_windows(site_id=args.site, at=now)
+    if args.inventory is not None:
+        from agent.inventory import load_inventory
+
+        windows += [w for site in load_inventory(args.inventory).sites.values()
+                    for w in site.maintenance
+                    if w.covers(now) and args.site in (None, site.id)]
+    print(render_ticket_list(tickets, as_json=args.json, windows=windows))
     return EXIT_OK
 
 
@@ -195,7 +215,7 @@ def _note(args: argparse.Namespace) -> int:
 
     with Register(db_path(args)) as register:
         register.add_note(args.ref, args.text, who=_who(args), now=_now())
-    print(f"{args.ref}: note added")
+        _changed(args, register, f"{args.ref}: note added")
     return EXIT_OK
 
 
@@ -205,7 +225,7 @@ def _status(args: argparse.Namespace) -> int:
     with Register(db_path(args)) as register:
         ticket = register.set_state(args.ref, args.state, who=_who(args), now=_now(),
                                     note=args.note)
-    print(f"{ticket.ref}: {ticket.state}")
+        _changed(args, register, f"{ticket.ref}: {ticket.state}")
     return EXIT_OK
 
 
@@ -215,19 +235,23 @@ def _book_visit(args: argparse.Namespace) -> int:
     with Register(db_path(args)) as register:
         ticket = register.book_visit(args.ref, visit_date=args.date, engineer=args.engineer,
                                      parts=args.parts, who=_who(args), now=_now())
-    parts = ", ".join(ticket.visit_parts) or "no parts listed"
-    print(f"{ticket.ref}: visit booked for {ticket.visit_date}, {ticket.visit_engineer} "
-          f"({parts})")
+        parts = ", ".join(ticket.visit_parts) or "no parts listed"
+        _changed(args, register, f"{ticket.ref}: visit booked for {ticket.visit_date}, "
+                                 f"{ticket.visit_engineer} ({parts})")
     return EXIT_OK
 
 
 def _resolve(args: argparse.Namespace) -> int:
     from agent.tickets import Register
+    from agent.tickets.lifecycle import RESOLUTION_STATES, path_to
 
     with Register(db_path(args)) as register:
+        before = register.get(args.ref).state
+        steps = path_to(args.ref, before, RESOLUTION_STATES[args.how])
         ticket = register.resolve(args.ref, args.how, who=_who(args), now=_now(),
                                   note=args.note)
-    print(f"{ticket.ref}: {ticket.state}")
+        via = f" (via {' → '.join(steps[:-1])})" if len(steps) > 1 else ""
+        _changed(args, register, f"{ticket.ref}: {ticket.state}{via}")
     return EXIT_OK
 
 
@@ -235,9 +259,21 @@ def _escalate(args: argparse.Namespace) -> int:
     from agent.reports.tickets import render_escalations
     from agent.tickets import Register
 
-    settings = _settings(args.inventory) if args.inventory is not None else None
+    settings, quiet = None, None
+    if args.inventory is not None:
+        from agent.inventory import load_inventory
+        from agent.maintenance import active
+
+        inventory = load_inventory(args.inventory)
+        settings = _settings(args.inventory)
+        now = _now()
+
+        def quiet(site_id: str) -> bool:
+            site = inventory.sites.get(site_id)
+            return site is not None and active(site.maintenance, now) is not None
     with Register(db_path(args)) as register:
-        print(render_escalations(register.escalate_due(now=_now(), who=_who_cron())))
+        print(render_escalations(register.escalate_due(now=_now(), who=_who_cron(),
+                                                       quiet=quiet)))
         if settings is None:
             return EXIT_OK
         return _deliver(register, settings)
@@ -258,7 +294,8 @@ def _flush(args: argparse.Namespace) -> int:
 
     settings = _settings(args.inventory)
     with Register(db_path(args)) as register:
-        return _deliver(register, settings, limit=args.limit)
+        return _deliver(register, settings, limit=args.limit, retry_now=args.now,
+                        as_json=args.json)
 
 
 def _outbox_list(args: argparse.Namespace) -> int:
@@ -279,15 +316,27 @@ def _settings(inventory: Path) -> NotificationSettings:
 
 
 def _deliver(register: Register, settings: NotificationSettings, *,
-             limit: int | None = None) -> int:
+             limit: int | None = None, retry_now: bool = False, as_json: bool = False) -> int:
+    """Flush and say what happened: sent, failed, and what still waits (with when)."""
+    from agent.reports.tickets import render_flush
     from agent.tickets.flush import flush_outbox
 
-    report = flush_outbox(register, settings, limit=limit)
-    print(f"outbox: {len(report.sent)} sent, {len(report.skipped)} skipped, "
-          f"{len(report.retrying)} to retry, {len(report.failed)} failed")
-    for label in [*report.retrying, *report.failed, *report.lost_lease]:
-        print(f"  not delivered: {label}")
-    return EXIT_OK if report.ok else EXIT_CHECKS_FAILED
+    report = flush_outbox(register, settings, limit=limit, retry_now=retry_now)
+    print(render_flush(report, now=_now(), as_json=as_json))
+    return EXIT_OK if report.ok and not report.waiting else EXIT_CHECKS_FAILED
+
+
+def _changed(args: argparse.Namespace, register: Register, text: str) -> None:
+    """After a change: one line, or (``--json``) the ticket as ``show --json`` prints it."""
+    if not args.json:
+        print(text)
+        return
+    from agent.reports.tickets import render_ticket
+
+    print(render_ticket(register.get(args.ref), register.occurrences(args.ref),
+                        register.audit(args.ref), as_json=True,
+                        escalations=register.sent_escalations(args.ref),
+                        outbox=register.outbox(ref=args.ref)))
 
 
 def _who_cron() -> str:

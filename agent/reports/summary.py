@@ -83,6 +83,8 @@ _NO_FAULT_VERDICT = {
 
 
 def _filing_lines(filing: Filing, exit_code: int, half_programmed: bool) -> list[str]:
+    if filing.maintenance is not None:
+        return _maintenance_lines(filing, passed=exit_code == EXIT_OK)
     lines: list[str] = []
     if half_programmed:
         lines.append("  verdict:   !!! PBX MAY BE HALF-PROGRAMMED — check it by hand before "
@@ -133,3 +135,14 @@ def _change_text(diff: dict[str, Any]) -> str:
     label = f"{diff['setting']} {diff['target']}" if diff.get("target") else diff["setting"]
     before = "(not readable)" if diff.get("before") is None else repr(diff["before"])
     return f"{label}: {before} → {diff['after']!r}"
+
+
+def _maintenance_lines(filing: Filing, *, passed: bool) -> list[str]:
+    """What the run found, said plainly, and that the window kept it off the register."""
+    assert filing.maintenance is not None
+    lines = [f"  found:     {c.priority} {c.title} — {c.summary}" for c in filing.found]
+    if not filing.found:
+        lines.append("  found:     " + ("all checks passed" if passed else "not diagnosed"))
+    lines.append(f"  verdict:   in maintenance: no ticket filed, nothing mailed "
+                 f"(window {filing.maintenance.describe()})")
+    return lines

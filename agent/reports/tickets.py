@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from agent.maintenance import Window
 from agent.reports.summary import when
 from agent.tickets import (
     AuditEntry,
@@ -18,17 +19,58 @@ from agent.tickets import (
 )
 from drivers.model import to_jsonable
 
+if TYPE_CHECKING:
+    from agent.tickets.flush import FlushReport
 
-def render_ticket_list(tickets: Sequence[Ticket], *, as_json: bool) -> str:
+
+def render_ticket_list(tickets: Sequence[Ticket], *, as_json: bool,
+                       windows: Sequence[Window] = ()) -> str:
+    """The tickets; ``windows`` are the maintenance windows in force now: a line per site
+    after the table, and each JSON row's ``maintenance`` (null when its site is in none)."""
+    by_site: dict[str, Window] = {}
+    for window in windows:  # the longest window of a site is the one that matters
+        if window.site_id not in by_site or \
+                window.effective_end > by_site[window.site_id].effective_end:
+            by_site[window.site_id] = window
     if as_json:
-        return json.dumps([to_jsonable(t) for t in tickets], indent=2)
-    if not tickets:
-        return "no tickets"
-    rows = [f"{'REF':<15} {'PRI':<4} {'STATE':<17} {'SEEN':>4}  {'SITE':<20} SUMMARY"]
+        return json.dumps([{**to_jsonable(t), "maintenance": _window_json(by_site, t.site_id)}
+                           for t in tickets], indent=2)
+    rows = ["no tickets"] if not tickets else [
+        f"{'REF':<15} {'PRI':<4} {'STATE':<17} {'SEEN':>4}  {'SITE':<20} SUMMARY"]
     rows += [f"{t.ref:<15} {t.priority:<4} {t.state:<17} {t.occurrences:>4}  "
              f"{t.site_id:<20} {t.summary}{' [flapping]' if t.flapping else ''}"
+             + (" [maintenance]" if t.site_id in by_site else "")
              for t in tickets]
+    rows += [f"maintenance: {site_id} {w.describe()}" for site_id, w in sorted(by_site.items())]
     return "\n".join(rows)
+
+
+def _window_json(by_site: dict[str, Window], site_id: str) -> dict[str, Any] | None:
+    window = by_site.get(site_id)
+    return None if window is None else window.to_json()
+
+
+def render_flush(report: FlushReport, *, now: datetime, as_json: bool) -> str:
+    """``outbox flush``: sent, failed, and each message still waiting with its next try."""
+    if as_json:
+        return json.dumps({"sent": report.sent, "skipped": report.skipped,
+                           "failed": report.failed, "lost_lease": report.lost_lease,
+                           "retried_now": report.retried_now,
+                           "waiting": [{**_outbox_json(m), "due":
+                                        m.next_attempt_at <= now} for m in report.waiting]},
+                          indent=2)
+    lines = [f"outbox: {len(report.sent)} sent, {len(report.failed)} failed, "
+             f"{len(report.waiting)} waiting"
+             + (f", {len(report.skipped)} skipped" if report.skipped else "")
+             + (f" ({report.retried_now} retried now)" if report.retried_now else "")]
+    lines += [f"  failed:  {label}" for label in [*report.failed, *report.lost_lease]]
+    lines += [f"  waiting: {m.event_id} {m.channel} {m.event}: "
+              + (f"next attempt {when(m.next_attempt_at)}" if m.next_attempt_at > now
+                 else "due, not tried in this flush")
+              + f" (attempts {m.attempts}" + (f"; last error: {m.last_error})"
+                                              if m.last_error else ")")
+              for m in report.waiting]
+    return "\n".join(lines)
 
 
 def render_ticket(ticket: Ticket, occurrences: Sequence[Occurrence],

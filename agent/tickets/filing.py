@@ -2,15 +2,19 @@
 
 This is the only place a run meets the ticket register; the register itself never opens
 a connection, and a run that never reached the PBX files nothing (it was not diagnosed).
+A site in a maintenance window (agent/maintenance.py) files nothing either: the run is
+recorded, and what it found is reported with the window, not ticketed or mailed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from agent.contracts import contract_for
 from agent.inventory import Site
+from agent.maintenance import Window, active
 from agent.playbook.kinds import diagnostic_actions
 from agent.result import RunResult, RunStatus, StepStatus
 from agent.tickets.classify import Classification
@@ -28,6 +32,9 @@ class Filing:
 
     faults: tuple[tuple[Classification, Outcome], ...] = ()
     cleared: tuple[Ticket, ...] = field(default_factory=tuple)
+    #: The window the site was in: nothing was filed, ``found`` is what the run saw.
+    maintenance: Window | None = None
+    found: tuple[Classification, ...] = ()
 
     @property
     def classification(self) -> Classification | None:
@@ -38,11 +45,25 @@ class Filing:
     def outcome(self) -> Outcome | None:
         return self.faults[0][1] if self.faults else None
 
+    def maintenance_json(self) -> dict[str, Any] | None:
+        """``run --json`` / ``fleet --json``: the window, and the faults not ticketed."""
+        if self.maintenance is None:
+            return None
+        return {**self.maintenance.to_json(),
+                "found": [{"identity": c.identity, "priority": c.priority, "title": c.title,
+                           "summary": c.summary} for c in self.found]}
+
 
 def file_run(register: Register, site: Site, result: RunResult,
              now: datetime | None = None) -> Filing:
     """Record a run's verdict; any notification it causes is queued in the same change."""
     moment = now or result.finished_at or datetime.now(UTC)
+    window = active([*site.maintenance,
+                     *register.maintenance_windows(site_id=site.id, at=moment)], moment)
+    if window is not None:
+        found = classify_all(result) if (diagnosed(result) or result.pbx_dead) \
+            and result.status is not RunStatus.ERROR else ()
+        return Filing(maintenance=window, found=tuple(found))
     if not diagnosed(result) and not result.half_programmed and not result.pbx_dead:
         return Filing()  # a change-only run says nothing about the site's health
     if result.status is RunStatus.ERROR and not result.half_programmed:

@@ -4,7 +4,10 @@
 leased to this flusher in its own transaction, sent, then marked sent in another, so two
 flushers never send one message and a flusher that dies mid-send only delays it (the
 lease expires). A failure schedules the next attempt with exponential back-off in the
-row itself; cron's next ``outbox flush`` picks it up when due. Which code sends a row is
+row itself; cron's next ``outbox flush`` picks it up when due (``retry_now`` makes the
+waiting ones due at once: ``outbox flush --now``). The report lists what is still waiting
+afterwards, each with its next attempt, so "nothing to retry" is never said while mail
+sits in back-off. Which code sends a row is
 its channel's module (``agent/tickets/channels/``); a row whose channel is not configured
 is marked ``skipped``. Secrets are resolved when the channels open, before any send.
 """
@@ -27,6 +30,8 @@ from agent.tickets.register import Register
 from agent.tickets.settings import NotificationSettings
 
 _MAX_ERROR: Final = 500
+#: A report lists at most this many waiting messages (``outbox list`` shows them all).
+_MAX_WAITING: Final = 1000
 
 Clock = Callable[[], datetime]
 
@@ -40,6 +45,11 @@ class FlushReport:
     retrying: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     lost_lease: list[str] = field(default_factory=list)
+    #: Every message still pending after the flush (in back-off, or behind an earlier
+    #: message of its ticket and channel), oldest first.
+    waiting: list[OutboxMessage] = field(default_factory=list)
+    #: How many waiting messages ``retry_now`` made due before this flush.
+    retried_now: int = 0
 
     @property
     def ok(self) -> bool:
@@ -53,12 +63,19 @@ class FlushReport:
 
 def flush_outbox(register: Register, settings: NotificationSettings, *,
                  clock: Clock | None = None, owner: str | None = None,
-                 limit: int | None = None) -> FlushReport:
-    """Deliver every notification that is due now, once; return what happened."""
+                 limit: int | None = None, retry_now: bool = False) -> FlushReport:
+    """Deliver every notification that is due now, once; return what happened.
+
+    ``retry_now`` first makes every message waiting in back-off due (the desk knows the
+    mail server is back); each is still tried once, and one that fails again goes back
+    into back-off with its attempt counted.
+    """
     now = clock or _utcnow
     owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     known = channels.discover()
     report = FlushReport()
+    if retry_now:
+        report.retried_now = register.retry_now(now=now())
     with ExitStack() as stack:
         senders: dict[str, Sender] = {
             name: stack.enter_context(closing(known[name].open(settings)))
@@ -69,6 +86,7 @@ def flush_outbox(register: Register, settings: NotificationSettings, *,
                 break
             _deliver_one(register, settings, message, owner=owner, now=now, senders=senders,
                          report=report)
+    report.waiting = register.outbox(status="pending")[:_MAX_WAITING]
     return report
 
 

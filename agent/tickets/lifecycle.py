@@ -78,5 +78,35 @@ def check_transition(ref: str, current: str, target: str) -> None:
         raise InvalidTransition(ref, current, target)
 
 
+def path_to(ref: str, current: str, target: str) -> list[str]:
+    """The states a ticket passes through to reach ``target``, ending with it: the
+    shortest way the table allows (``tickets resolve`` records each step itself, so a
+    new ticket fixed remotely goes logged → remote_diagnosis → resolved_remotely).
+
+    Refused (InvalidTransition) when no way leads there — a closed ticket, say.
+    """
+    check_state(target)
+    previous: dict[str, str] = {}
+    frontier = [current]
+    seen = {current}
+    while frontier and target not in previous:
+        following = []
+        for state in frontier:
+            # Never through the manufacturer unless that is the only way: nobody asked it.
+            for nxt in sorted(TRANSITIONS.get(state, frozenset()),
+                              key=lambda name: (name == ESCALATED_TO_MANUFACTURER, name)):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    previous[nxt] = state
+                    following.append(nxt)
+        frontier = following
+    if target not in previous:
+        raise InvalidTransition(ref, current, target)
+    steps = [target]
+    while previous[steps[-1]] != current:
+        steps.append(previous[steps[-1]])
+    return steps[::-1]
+
+
 def is_open(state: str) -> bool:
     return state not in CLOSED_STATES

@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Final, Self
 
 from agent.errors import InputError
+from agent.maintenance import Window, check_window
 from agent.tickets import channels, queue, rules
 from agent.tickets.classify import Classification
 from agent.tickets.flapping import FLAP_WINDOW
@@ -28,6 +29,7 @@ from agent.tickets.lifecycle import (
     check_state,
     check_transition,
     is_open,
+    path_to,
 )
 from agent.tickets.model import (
     AuditEntry,
@@ -208,13 +210,24 @@ class Register:
 
     def resolve(self, ref: str, how: Resolution, *, who: str, now: datetime,
                 note: str = "") -> Ticket:
-        """Resolved remotely (first line fixed it) or on site (an engineer did)."""
+        """Resolved remotely (first line fixed it) or on site (an engineer did).
+
+        From any open state: the states between are passed through and each move is in
+        the audit trail (lifecycle.path_to). Passing through ``visit_booked`` on the way
+        to an on-site fix records the visit as today's, by ``who``, unless one is booked.
+        """
         target = RESOLUTION_STATES[how]
         with self._store.transaction() as tx:
             ticket = tx.get(ref)
-            check_transition(ref, ticket.state, target)
-            tx.set_resolution(ref, how, now)
-            _move(tx, ticket, target, who=who, now=now, note=note)
+            for state in path_to(ref, ticket.state, target):
+                if state == VISIT_BOOKED and ticket.visit_date is None:
+                    tx.set_visit(ref, visit_date=now.astimezone(UTC).date(), engineer=who,
+                                 parts=[])
+                if state == target:
+                    tx.set_resolution(ref, how, now)
+                _move(tx, ticket, state, who=who, now=now,
+                      note=note if state == target else "on the way to " + target)
+                ticket = tx.get(ref)
             _notify(tx, ref, "resolved", now, detail=rules.resolved_notice(how, note))
             return tx.get(ref)
 
@@ -228,14 +241,20 @@ class Register:
 
     # --- escalation --------------------------------------------------------------------
 
-    def escalate_due(self, *, now: datetime, who: str = _PBXDIAG) -> list[SentEscalation]:
+    def escalate_due(self, *, now: datetime, who: str = _PBXDIAG,
+                     quiet: Callable[[str], bool] | None = None) -> list[SentEscalation]:
         """Send every escalation that has fallen due on an unresolved ticket, each once.
 
         Each (ticket, level) is its own transaction whose insert into the sent escalations
-        is the guard: two cron jobs racing both try, the storage lets one through.
+        is the guard: two cron jobs racing both try, the storage lets one through. A site
+        in a maintenance window (the register's, or one ``quiet`` names — the inventory's)
+        is left alone: its escalations go out at the first sweep after the window.
         """
+        in_window = {w.site_id for w in self.maintenance_windows(at=now)}
+        tickets = [t for t in self.list_tickets(open_only=True)
+                   if t.site_id not in in_window and not (quiet and quiet(t.site_id))]
         sent: list[SentEscalation] = []
-        for ref, level, when in rules.escalations_due(self.list_tickets(open_only=True), now):
+        for ref, level, when in rules.escalations_due(tickets, now):
             with self._store.transaction() as tx:
                 done = _escalate(tx, ref, level, when, now=now, who=who)
                 if done is not None:
@@ -245,7 +264,35 @@ class Register:
     def sent_escalations(self, ref: str | None = None) -> list[SentEscalation]:
         return self._store.sent_escalations(ref)
 
+    # --- maintenance windows -----------------------------------------------------------
+
+    def set_maintenance(self, site_id: str, *, starts: datetime, ends: datetime, reason: str,
+                        who: str, now: datetime) -> Window:
+        """Put a site in maintenance from ``starts`` to ``ends``; kept with who set it."""
+        problem = ("that moment has passed" if ends <= now else None) \
+            or check_window(starts, ends)
+        if problem is not None:
+            raise InputError(f"--until: {problem}")
+        with self._store.transaction() as tx:
+            return tx.add_window(site_id=site_id, starts=starts, ends=ends, reason=reason,
+                                 who=who, at=now)
+
+    def end_maintenance(self, site_id: str, *, who: str, now: datetime) -> list[Window]:
+        """End the site's windows now (early); a planned one that has not begun never will."""
+        with self._store.transaction() as tx:
+            return tx.end_windows(site_id=site_id, who=who, at=now)
+
+    def maintenance_windows(self, *, site_id: str | None = None,
+                            at: datetime | None = None) -> list[Window]:
+        """The register's windows (of one site), or only those covering ``at``."""
+        return self._store.windows(site_id=site_id, at=at)
+
     # --- outbox ------------------------------------------------------------------------
+
+    def retry_now(self, *, now: datetime) -> int:
+        """Make the messages waiting in back-off due now (``outbox flush --now``)."""
+        with self._store.transaction() as tx:
+            return tx.retry_now(at=now)
 
     def claim_next(self, *, owner: str, now: datetime,
                    lease: timedelta) -> OutboxMessage | None:

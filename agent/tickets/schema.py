@@ -212,7 +212,32 @@ def v4_fault_identity(conn: sqlite3.Connection) -> None:
                      (ref, now, "pbxdiag", "identity_migrated", detail))
 
 
+def v5_maintenance_windows(conn: sqlite3.Connection) -> None:
+    """Maintenance windows set from the CLI (agent/maintenance.py), with who set and who
+    ended each: that is their audit trail (the ``audit`` table belongs to tickets).
+
+    A window is never deleted: ending one early sets ``ended_at``, so the register can
+    always say why a run in the past filed nothing.
+    """
+    _run(conn, (
+        """CREATE TABLE maintenance (
+            id        INTEGER PRIMARY KEY,
+            site_id   TEXT NOT NULL,
+            starts_at TEXT NOT NULL,
+            ends_at   TEXT NOT NULL,
+            reason    TEXT NOT NULL,
+            set_by    TEXT NOT NULL,
+            set_at    TEXT NOT NULL,
+            ended_at  TEXT,
+            ended_by  TEXT,
+            CHECK (ends_at > starts_at)
+        )""",
+        "CREATE INDEX maintenance_site ON maintenance (site_id, ends_at)",
+    ))
+
+
 #: Append only.
 MIGRATIONS: Final[tuple[Migration, ...]] = (v1_initial, v2_lifecycle_escalations_outbox,
-                                            v3_derived_counts_any_channel, v4_fault_identity)
+                                            v3_derived_counts_any_channel, v4_fault_identity,
+                                            v5_maintenance_windows)
 SCHEMA_VERSION: Final = len(MIGRATIONS)

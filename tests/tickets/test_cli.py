@@ -57,9 +57,9 @@ def test_lifecycle_from_the_command_line(capsys: pytest.CaptureFixture[str], db:
 def test_refused_moves_and_bad_input_exit_2_with_a_clear_message(
         capsys: pytest.CaptureFixture[str], db: Path, ref: str) -> None:
     d = ("--db", str(db))
-    code, _, err = run_cli(capsys, "tickets", "resolve", ref, "--remote", *d)
+    code, _, err = run_cli(capsys, "tickets", "status", ref, "closed", *d)
     assert code == 2
-    assert err == (f"pbxdiag: {ref}: cannot go from logged to resolved_remotely (allowed from "
+    assert err == (f"pbxdiag: {ref}: cannot go from logged to closed (allowed from "
                    "logged: cancelled, remote_diagnosis, visit_booked)\n")
     code, _, err = run_cli(capsys, "tickets", "status", ref, "fixed", *d)
     assert code == 2 and "unknown ticket state 'fixed'" in err
@@ -112,8 +112,8 @@ def test_escalate_enqueues_and_with_an_inventory_delivers(
             f"notifications:\n  email: {{host: 127.0.0.1, port: {box.port}, starttls: false,"
             " from: pbxdiag@21plus.example, to: [support@21plus.example]}\n")
         code, out, _ = run_cli(capsys, "tickets", "escalate", "--inventory", str(inventory), *d)
-        assert (code, out) == (0, "no escalation due\noutbox: 3 sent, 3 skipped, 0 to retry,"
-                                  " 0 failed\n")
+        assert (code, out) == (0, "no escalation due\noutbox: 3 sent, 0 failed, 0 waiting,"
+                                  " 3 skipped\n")
         assert [m["Subject"] for m in box.messages] == [
             f"[{ref}] P2 Major System Failure — Acme Ltd, Bolton",
             f"[{ref}] P2 Major System Failure — Acme Ltd, Bolton (escalated to account manager)",

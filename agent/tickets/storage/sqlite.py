@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from agent.errors import InputError
+from agent.maintenance import Window
 from agent.tickets.classify import Priority
 from agent.tickets.flapping import Event
 from agent.tickets.lifecycle import CLOSED_STATES, Resolution
@@ -129,6 +130,10 @@ class SqliteStore:
             " AND (? IS NULL OR channel = ?) ORDER BY id",
             (status, status, ref, ref, channel, channel))
         return [rows.message(r) for r in found]
+
+    def windows(self, *, site_id: str | None, at: datetime | None) -> list[Window]:
+        """Every window (of one site), or those covering ``at``; oldest first."""
+        return _windows(self._read, site_id, at)
 
     # --- plumbing ----------------------------------------------------------------------
 
@@ -314,6 +319,56 @@ class SqliteTransaction:
             " WHERE id = ? AND lease_owner = ? AND status = 'pending'",
             (status, rows.iso_or_none(sent_at), error, iso(next_at), message_id, owner))
         return cursor.rowcount == 1
+
+    def retry_now(self, *, at: datetime) -> int:
+        """Make every message waiting in back-off due at ``at`` (``outbox flush --now``);
+        a leased one is left to its flusher."""
+        cursor = self._conn.execute(
+            "UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending'"
+            " AND next_attempt_at > ? AND (lease_until IS NULL OR lease_until <= ?)",
+            (iso(at), iso(at), iso(at)))
+        return cursor.rowcount
+
+    # --- maintenance windows ------------------------------------------------------------
+
+    def add_window(self, *, site_id: str, starts: datetime, ends: datetime, reason: str,
+                   who: str, at: datetime) -> Window:
+        cursor = self._conn.execute(
+            "INSERT INTO maintenance (site_id, starts_at, ends_at, reason, set_by, set_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)", (site_id, iso(starts), iso(ends), reason, who, iso(at)))
+        found = _windows(self._execute, None, None, window_id=cursor.lastrowid)
+        return found[0]
+
+    def end_windows(self, *, site_id: str, who: str, at: datetime) -> list[Window]:
+        """End now every window of the site that has not ended (a future one never starts)."""
+        ids = [int(r["id"]) for r in self._conn.execute(
+            "SELECT id FROM maintenance WHERE site_id = ? AND ended_at IS NULL AND ends_at > ?"
+            " LIMIT 1000", (site_id, iso(at)))]
+        ended = []
+        for window_id in ids:
+            self._conn.execute("UPDATE maintenance SET ended_at = ?, ended_by = ? WHERE id = ?",
+                               (iso(at), who, window_id))
+            ended += _windows(self._execute, None, None, window_id=window_id)
+        return ended
+
+    def _execute(self, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
+        return self._conn.execute(sql, params).fetchall()
+
+
+def _windows(read: Any, site_id: str | None, at: datetime | None, *,
+             window_id: int | None = None) -> list[Window]:
+    """The newest 1,000 windows that match, oldest first."""
+    moment = rows.iso_or_none(at)
+    found = read(
+        "SELECT * FROM maintenance WHERE (? IS NULL OR site_id = ?) AND (? IS NULL OR id = ?)"
+        " AND (? IS NULL OR (starts_at <= ? AND ends_at > ?"
+        " AND (ended_at IS NULL OR ended_at > ?))) ORDER BY starts_at DESC, id DESC LIMIT 1000",
+        (site_id, site_id, window_id, window_id, moment, moment, moment, moment))
+    return [Window(site_id=r["site_id"], starts=rows.dt(r["starts_at"]), ends=rows.dt(r["ends_at"]),
+                   reason=r["reason"], source="register", set_by=r["set_by"],
+                   set_at=rows.dt(r["set_at"]), id=r["id"],
+                   ended_at=rows.dt_or_none(r["ended_at"]), ended_by=r["ended_by"])
+            for r in reversed(found)]
 
 
 def _configure(conn: sqlite3.Connection, busy_timeout_s: float) -> None:
