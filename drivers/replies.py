@@ -71,15 +71,21 @@ def word(raw: str, choices: Mapping[str, T], what: str) -> T:
 
 
 def moment(raw: str, time_format: str, what: str) -> datetime:
-    """A date and time in ``time_format`` (a ``strptime`` format); month 13, hour 25 or
-    minute 61 are a ``ParseError`` naming the reply, not a ``ValueError``."""
+    """A date and time in exactly ``time_format`` (a ``strptime`` format); month 13, hour
+    25 or minute 61 are a ``ParseError`` naming the reply, not a ``ValueError``.
+
+    Exactly: ``strptime`` also takes ``10:00:0`` (a clock that lost its last character
+    on the line) as ten o'clock; a moment must print back as the PBX printed it."""
     text = raw.strip()
     if len(text) > 40 or not text.isascii():
         raise unexpected(what, raw)
     try:
-        return datetime.strptime(text, time_format)
+        found = datetime.strptime(text, time_format)
     except ValueError:
         raise unexpected(what, raw) from None
+    if found.strftime(time_format) != text:
+        raise unexpected(what, raw)
+    return found
 
 
 @contextmanager
