@@ -108,3 +108,28 @@ def check_limits(text: str, name: str, error_cls: type[InputError] = InputError)
             walk.event(event)
     except yaml.YAMLError:
         return  # the loader reports the syntax error with its own words
+
+
+def unbuildable(root: yaml.Node | None, name: str, error_cls: type[InputError]) -> InputError:
+    """The error for the first scalar that cannot be built, at its line and column: the
+    YAML timestamp pattern takes month 13 and hour 25, ``datetime`` does not (a
+    ``ValueError`` from construction; call this when one happens, the tree is within the
+    limits ``check_limits`` checked)."""
+    stack, seen = ([root] if root is not None else []), set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:  # an alias: the same node again
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                yaml.SafeLoader("").construct_object(node)
+            except ValueError:
+                mark = node.start_mark
+                return error_cls(f"not a real date or time: {node.value[:40]!r}", path=name,
+                                 line=mark.line + 1, column=mark.column + 1)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(part for pair in reversed(node.value) for part in reversed(pair))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+    return error_cls("a value cannot be built", path=name, line=1, column=1)

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from agent.errors import InputError
-from agent.yamlguard import check_limits
+from agent.yamlguard import check_limits, unbuildable
 
 KeyPath = tuple[str | int, ...]
 
@@ -80,6 +80,8 @@ def loads(text: str, name: str, error_cls: type[InputError] = InputError) -> Yam
                         line=line, column=column) from None
     except yaml.YAMLError as err:
         raise error_cls(f"invalid YAML: {err}", path=name, line=1, column=1) from None
+    except ValueError:  # a scalar the resolver accepts but cannot build (2026-13-45)
+        raise unbuildable(node, name, error_cls) from None
     source = YamlSource(path=name, data=data)
     _record(node, (), source)
     return source

@@ -27,6 +27,7 @@ from agent.line.errors import (
 from agent.line.secrets import Secret
 from agent.line.transports.base import Credentials
 from drivers.base import SETTINGS, Driver
+from drivers.replies import bounded_lines, reading
 
 log = structlog.get_logger(__name__)
 
@@ -116,13 +117,21 @@ class ConsoleDriver(Driver):
         data line cannot be told from data, and asking again costs one round trip. A second
         bad reply is a ``ParseError`` naming the lines — never a silently partial answer.
         """
-        value, bad = parser(self.run_command(command))
+        value, bad = self.parse(parser, self.run_command(command), what)
         if bad or value is None:
             log.info("reply unreadable, asking again", command=command, bad_lines=len(bad))
-            value, bad = parser(self.run_command(command))
+            value, bad = self.parse(parser, self.run_command(command), what)
         if bad or value is None:
-            raise ParseError(what, bad)
+            raise ParseError(what, bounded_lines(bad))
         return value
+
+    @staticmethod
+    def parse(parser: Callable[[str], tuple[T, BadLines]], reply: str,
+              what: str) -> tuple[T, BadLines]:
+        """``parser(reply)``, where anything the parser did not foresee is a ``ParseError``
+        with the raw reply (``drivers.replies``): an unexpected reply never crashes a run."""
+        with reading(what, reply):
+            return parser(reply)
 
     @contextmanager
     def programming(self) -> Iterator[None]:
@@ -139,7 +148,8 @@ class ConsoleDriver(Driver):
         address = self.programs.address(key, target)
         with self.programming():
             raw = self._read_program(address)
-        value: str = self.programs.from_pbx(key, raw)
+        with reading(f"{key} read back", raw):
+            value: str = self.programs.from_pbx(key, raw)
         return value
 
     def write_setting(self, key: str, value: str, target: str | None = None) -> None:
@@ -153,13 +163,15 @@ class ConsoleDriver(Driver):
 
     def _read_program(self, address: str) -> str:
         reply = self.run_command(self.read_template.format(address=address))
-        raw: str = self.programs.parse_reply(reply, address)
+        with reading(f"reply to {address}", reply):
+            raw: str = self.programs.parse_reply(reply, address)
         return raw
 
     def backup(self) -> str:
         with self.programming():
             dump = self.run_command(self.dump_command)
-        text: str = self.programs.normalise_backup(dump)
+        with reading("programming dump", dump):
+            text: str = self.programs.normalise_backup(dump)
         return text
 
     def restore(self, backup: str, *, apply: bool = False) -> list[str]:

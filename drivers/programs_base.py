@@ -17,20 +17,25 @@ from datetime import datetime
 
 from agent.line.errors import InputError, ParseError
 from drivers.base import checked_setting
+from drivers.replies import moment, shown, unexpected, word
 
 #: Reads a program's present value (for programs that hold two settings).
 Current = Callable[[], str]
 
 _NAME = re.compile(r'^[^"\r\n]{0,16}$')
-_PIN = re.compile(r"^\d{4,10}$")
-_DIGITS = re.compile(r"^\d{1,24}$")
-_EXTENSION = re.compile(r"^\d{2,5}$")
+_PIN = re.compile(r"^[0-9]{4,10}$")
+_DIGITS = re.compile(r"^[0-9]{1,24}$")
+_EXTENSION = re.compile(r"^[0-9]{2,5}$")
 _SWITCHING = ("AUTO", "MANUAL")
+#: What a name or a forwarding destination read from the PBX may be: printable and short
+#: (the PBX may hold more than we write, but not a screenful of noise).
+_READ_NAME = re.compile(r"^[\x20-\x7e]{0,32}$")
+_READ_FORWARD = re.compile(r"^[0-9*#]{1,32}$")
 
 
 def checked(value: str, pattern: re.Pattern[str], what: str, *, quote: bool = False) -> str:
     """``value`` when it fits ``pattern`` (quoted for free text), else bad input."""
-    if not pattern.match(value):
+    if not pattern.fullmatch(value):  # fullmatch: ``$`` alone lets a final newline in
         raise InputError(f"expected {what}")
     return f'"{value}"' if quote else value
 
@@ -61,9 +66,12 @@ class ProgramMap:
     #: How a valid extension name is described when one is refused.
     name_rule: str
     _from_mode: dict[str, str] = field(init=False, repr=False)
+    _from_trunk_state: dict[str, str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_from_mode", {v: k for k, v in self.modes.items()})
+        object.__setattr__(self, "_from_trunk_state",
+                           {v: k for k, v in self.trunk_states.items()})
 
     # --- addressing and replies ---------------------------------------------------------
 
@@ -74,11 +82,12 @@ class ProgramMap:
         if spec.target is None or target is None:
             return program
         if spec.target == "trunk":
-            if not target.isdigit() or not 1 <= int(target) <= self.trunk_max:
+            if not (target.isascii() and target.isdigit() and len(target) <= 6
+                    and 1 <= int(target) <= self.trunk_max):
                 raise InputError(f"{self.trunk_word} must be 1–{self.trunk_max}, "
                                  f"got {target!r}")
             return f"{program} {int(target):0{len(str(self.trunk_max))}d}"
-        if not _EXTENSION.match(target):
+        if not _EXTENSION.fullmatch(target):
             raise InputError(f"{self.extension_word} must be 2–5 digits, got {target!r}")
         return f"{program} {target}"
 
@@ -89,7 +98,7 @@ class ProgramMap:
             head, sep, value = line.partition(self.separator)
             if sep and head.split() == addressed.split():
                 return value.strip()
-        raise ParseError(f"reply to {self.read_verb} {addressed}", [(1, reply.strip()[:80])])
+        raise ParseError(f"reply to {self.read_verb} {addressed}", [(1, shown(reply))])
 
     def normalise_backup(self, dump: str) -> str:
         """One ``nnn [args] <separator> value`` line per setting, sorted: stable text that
@@ -100,18 +109,30 @@ class ProgramMap:
     # --- values -------------------------------------------------------------------------
 
     def from_pbx(self, key: str, raw: str) -> str:
-        """A program value in the vendor-neutral notation of ``SETTINGS``."""
+        """A program value in the vendor-neutral notation of ``SETTINGS``.
+
+        The value came from the PBX: anything that is not a value of the setting (a clock
+        of ``25:61:00``, a trunk state ``IN5``) is a ``ParseError`` with the raw text."""
+        what = f"{self.read_verb} {self.programs.get(key, key)} ({key})"
         if key == "extension_name":
-            return raw.strip('"')
+            name = raw.strip().removeprefix('"').removesuffix('"')
+            if not _READ_NAME.fullmatch(name):
+                raise unexpected(what, raw)
+            return name
         if key in ("time_service_mode", "time_service_switching"):
             mode, switching = self._split_mode(raw)
             return self._from_mode[mode] if key == "time_service_mode" else switching.lower()
         if key == "clock":
-            return datetime.strptime(raw, self.clock_format).isoformat()
+            return moment(raw, self.clock_format, what).isoformat()
         if key == "trunk_state":
-            return {v: k for k, v in self.trunk_states.items()}[raw]
+            return word(raw, self._from_trunk_state, what)
         if key == "extension_forward":
-            return "none" if raw == "NONE" else raw
+            value = raw.strip()
+            if value == "NONE":
+                return "none"
+            if not _READ_FORWARD.fullmatch(value):
+                raise unexpected(what, raw)
+            return value
         raise InputError(f"setting {key!r} cannot be read back")
 
     def to_pbx(self, key: str, value: str, *, current: Current) -> str:
@@ -148,7 +169,7 @@ class ProgramMap:
     def _split_mode(self, raw: str) -> tuple[str, str]:
         parts = raw.split()
         if len(parts) != 2 or parts[0] not in self._from_mode or parts[1] not in _SWITCHING:
-            raise ParseError(self.mode_program, [(1, raw)])
+            raise ParseError(self.mode_program, [(1, shown(raw))])
         return parts[0], parts[1]
 
     def _clock(self, value: str) -> str:

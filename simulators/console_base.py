@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
+from simulators.faults import garbled
 from simulators.state import PbxState
 
 CR, LF, BS, DEL, SPACE = 0x0D, 0x0A, 0x08, 0x7F, 0x20
@@ -205,7 +206,7 @@ class LineSession:
             self._prompt()
             return
         if not self.closed:
-            self._output(lines)
+            self._output(garbled(self._pbx, text) or lines)
 
     def _error(self, code: int, text: str) -> None:
         self._emit_line(self.reply_error(code, text).line)

@@ -257,6 +257,29 @@ def _programming_unreliable(pbx: PbxState, fault: Fault) -> None:
 
 
 UNRELIABLE_MODES = ("ignore", "corrupt")
+GARBLED = "garbled_reply"
+_GARBLED_LIMIT = 4096
+
+
+def _garbled_reply(pbx: PbxState, fault: Fault) -> None:
+    """A reply the console prints wrong (a clock of ``25:61:00``, a trunk state ``IN5``):
+    the console answers ``command`` with ``reply``; nothing else changes."""
+    command, reply = fault.params["command"], fault.params["reply"]
+    if not command.split():
+        raise FaultError("garbled_reply needs the command it garbles (e.g. 'READ 000')")
+    if not reply or len(reply) > _GARBLED_LIMIT:
+        raise FaultError(f"garbled_reply needs a reply of 1–{_GARBLED_LIMIT} characters")
+
+
+def garbled(pbx: PbxState, typed: str) -> list[str] | None:
+    """The lines a ``garbled_reply`` fault prints instead of the answer to ``typed`` (the
+    command compared word by word, case-insensitively), or None when none applies."""
+    words = typed.upper().split()
+    for fault in pbx.active_faults():
+        if fault.kind == GARBLED and fault.params["command"].upper().split() == words:
+            lines: list[str] = fault.params["reply"].split("\n")
+            return lines
+    return None
 _CARD = {"slot": None, "cabinet": 1}
 
 FAULTS: dict[str, FaultSpec] = {spec.kind: spec for spec in (
@@ -297,6 +320,9 @@ FAULTS: dict[str, FaultSpec] = {spec.kind: spec for spec in (
     FaultSpec(UNRELIABLE, {"mode": "ignore", "writes": 0}, _programming_unreliable, _no_op,
               "flaky NVRAM: a WRITE/PUT is answered OK but the old value stays (ignore) or "
               "the value loses its last character (corrupt); writes: the first N, 0 = all"),
+    FaultSpec(GARBLED, {"command": "", "reply": ""}, _garbled_reply, _no_op,
+              "the console answers one command with the given text (a garbled reply; "
+              "lines split at \\n), after doing what the command does"),
 )}
 
 

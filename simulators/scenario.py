@@ -211,7 +211,11 @@ class _Builder:
 
     def timestamp(self, f: _Field, what: str) -> datetime:
         if isinstance(f.node, ScalarNode) and f.node.tag == TIMESTAMP_TAG:
-            value = self.constructor.construct_yaml_timestamp(f.node)
+            try:  # the YAML timestamp regex takes month 13 and hour 25; datetime does not
+                value = self.constructor.construct_yaml_timestamp(f.node)
+            except ValueError:
+                raise self.fail(f"{what} is not a real date and time: {f.node.value!r}",
+                                f.line) from None
             if isinstance(value, datetime):
                 return value.replace(tzinfo=None)
             return datetime(value.year, value.month, value.day)
@@ -280,8 +284,11 @@ class _Builder:
                             top["site"].line)
         name = self.string(f, "base")
         here = Path(self.path).parent
-        path = (here / name if "/" in name or name.endswith((".yaml", ".yml"))
-                else resolve_scenario(name)).resolve()
+        try:
+            path = (here / name if "/" in name or name.endswith((".yaml", ".yml"))
+                    else resolve_scenario(name)).resolve()
+        except ScenarioError as exc:  # an unknown base name: say where it was named
+            raise self.fail(exc.message, f.line) from None
         if path in self.chain:
             raise self.fail(f"base scenarios form a loop through {path.name}", f.line)
         host_clock = self.host_clock

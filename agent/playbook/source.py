@@ -18,7 +18,7 @@ import yaml
 
 from agent.errors import PlaybookError
 from agent.playbook.model import SourceLocation
-from agent.yamlguard import check_limits
+from agent.yamlguard import check_limits, unbuildable
 
 PathPart = str | int
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -226,6 +226,7 @@ def compose(text: str, path: str | None) -> Document:
     parser's events, so a hostile file is refused at its position before construction."""
     check_limits(text, path or "<playbook>", PlaybookError)
     loader: yaml.SafeLoader | None = None
+    root: yaml.Node | None = None
     try:
         loader = yaml.SafeLoader(text)  # the reader rejects control characters right here
         root = loader.get_single_node()
@@ -243,6 +244,8 @@ def compose(text: str, path: str | None) -> Document:
                             path=path, line=line, column=column) from None
     except yaml.YAMLError as exc:
         raise PlaybookError(f"YAML syntax error: {exc}", path=path, line=1, column=1) from None
+    except ValueError:  # a scalar the resolver accepts but cannot build (2026-13-45)
+        raise unbuildable(root, path or "<playbook>", PlaybookError) from None
     finally:
         if loader is not None:
             loader.dispose()

@@ -23,6 +23,7 @@ from drivers.panasonic import parsers
 from drivers.panasonic import programs as panasonic_programs
 from drivers.panasonic.smdr import parse_smdr
 from drivers.recovery import pair_recoveries
+from drivers.replies import bounded_lines, reading
 
 
 def since_argument(since: datetime | None) -> str:
@@ -88,7 +89,9 @@ class PanasonicDriver(ConsoleDriver):
         return self.parsed("MODE", parsers.parse_mode, "time service mode")
 
     def call_records(self, since: datetime | None = None) -> list[CallRecord]:
-        records, _alarms, bad = parse_smdr(self.run_command(f"SMDR{since_argument(since)}"))
+        reply = self.run_command(f"SMDR{since_argument(since)}")
+        with reading("SMDR records", reply):
+            records, _alarms, bad = parse_smdr(reply)
         if bad:
-            raise ParseError("SMDR records", bad)
+            raise ParseError("SMDR records", bounded_lines(bad))
         return records

@@ -34,20 +34,25 @@ from drivers.textparse import (
 
 ERROR_LOG_LINE = re.compile(
     r"^(?P<date>\d\d/\d\d/\d\d) (?P<time>\d\d:\d\d) {4}(?P<level>MJ|MN) ALM "
-    r"#(?P<code>\d{3}) (?P<fixed>\d\d) (?P<sub>\d{5}|[0-9*]{8}) (?P<message>.{0,36})$"
+    r"#(?P<code>\d{3}) (?P<fixed>\d\d) (?P<sub>\d{5}|[0-9*]{8}) (?P<message>.{0,36})$",
+    re.ASCII,
 )
-_VERSION_LINE = re.compile(r"^(?P<file>P[A-Z]*MPR) Software File Version (?P<version>\S+)$")
+_VERSION_LINE = re.compile(r"^(?P<file>P[A-Z]*MPR) Software File Version (?P<version>\S+)$",
+                           re.ASCII)
 _CARD_LINE = re.compile(
     r"^\s*(?P<cab>\d)\s+(?P<slot>\d\d)\s+(?P<type>\S+)\s+(?P<model>\S+)\s+(?P<fw>\S+)"
-    r"\s+(?P<status>INS|OUS|FLT)\s*$"
+    r"\s+(?P<status>INS|OUS|FLT)\s*$",
+    re.ASCII,
 )
 _CO_LINE = re.compile(
-    r"^\s*(?P<co>\d+)\s+(?P<cab>\d)\s+(?P<slot>\d\d)\s+(?P<port>\d\d)\s+"
-    r"(?P<kind>LCOT|BRI|PRI|SIP)\s+(?P<status>INS|OUS|FLT)\s*$"
+    r"^\s*(?P<co>\d{1,4})\s+(?P<cab>\d)\s+(?P<slot>\d\d)\s+(?P<port>\d\d)\s+"
+    r"(?P<kind>LCOT|BRI|PRI|SIP)\s+(?P<status>INS|OUS|FLT)\s*$",
+    re.ASCII,
 )
 _EXT_LINE = re.compile(
-    r"^(?P<ext>\d+)\s+(?P<cab>\d)\s+(?P<slot>\d\d)\s+(?P<port>\d\d)\s+(?P<type>[A-Z]+)\s"
-    r"(?P<name>.*?)\s+(?P<status>IDLE|BUSY|OUS|FLT|NC)\s*$"
+    r"^(?P<ext>\d{1,8})\s+(?P<cab>\d)\s+(?P<slot>\d\d)\s+(?P<port>\d\d)\s+(?P<type>[A-Z]+)\s"
+    r"(?P<name>.*?)\s+(?P<status>IDLE|BUSY|OUS|FLT|NC)\s*$",
+    re.ASCII,
 )
 
 _CARD_STATUS = {"INS": CardStatus.IN_SERVICE, "OUS": CardStatus.OUT_OF_SERVICE,
@@ -59,6 +64,7 @@ _TRUNK_KIND = {"LCOT": TrunkKind.ANALOGUE, "BRI": TrunkKind.BRI, "PRI": TrunkKin
 _EXT_STATUS = {"IDLE": ExtensionState.IDLE, "BUSY": ExtensionState.BUSY,
                "OUS": ExtensionState.OUT_OF_SERVICE, "FLT": ExtensionState.FAULT,
                "NC": ExtensionState.NOT_CONNECTED}
+_MODES = frozenset({"DAY", "NIGHT", "LUNCH", "BREAK", "HOLIDAY"})
 
 
 def location_from_sub_code(sub: str) -> Location | None:
@@ -158,5 +164,7 @@ def parse_mode(text: str) -> tuple[OperatingMode | None, BadLines]:
     mode, switching = values.get("TIME SERVICE"), values.get("SWITCHING")
     if mode is None or switching not in ("AUTO", "MANUAL"):
         return None, bad or [(0, "missing TIME SERVICE or SWITCHING")]
+    if mode not in _MODES:
+        return None, [*bad, (0, f"unknown time service {mode[:24]!r}")]
     return OperatingMode(mode=mode.lower(), automatic=switching == "AUTO",
                          raw=text.strip()), bad

@@ -20,11 +20,12 @@ from drivers.model import (
     Trunk,
 )
 from drivers.recovery import pair_recoveries
+from drivers.replies import bounded_lines, moment, reading, unexpected
 from drivers.toshiba import parsers
 from drivers.toshiba import programs as toshiba_programs
 from drivers.toshiba.smdr import parse_smdr
 
-_SYSTEM_TIME = re.compile(r"SYSTEM TIME : (\d\d/\d\d/\d\d) [A-Z]{3} (\d\d:\d\d:\d\d)")
+_SYSTEM_TIME = re.compile(r"SYSTEM TIME : (\d\d/\d\d/\d\d) [A-Z]{3} (\d\d:\d\d:\d\d)", re.ASCII)
 
 
 def from_argument(since: datetime | None) -> str:
@@ -91,10 +92,11 @@ class ToshibaDriver(ConsoleDriver):
 
     def call_records(self, since: datetime | None = None) -> list[CallRecord]:
         today = self._pbx_date()
-        records, bad = parse_smdr(self.run_command(f"SHOW SMDR{from_argument(since)}"),
-                                  today=today.date())
+        reply = self.run_command(f"SHOW SMDR{from_argument(since)}")
+        with reading("SMDR records", reply):
+            records, bad = parse_smdr(reply, today=today.date())
         if bad:
-            raise ParseError("SMDR records", bad)
+            raise ParseError("SMDR records", bounded_lines(bad))
         return records
 
     def _pbx_date(self) -> datetime:
@@ -102,5 +104,5 @@ class ToshibaDriver(ConsoleDriver):
         reply = self.run_command("SHOW TIME")
         match = _SYSTEM_TIME.search(reply)
         if match is None:
-            raise ParseError("system time", [(1, reply.strip()[:80])])
-        return datetime.strptime(f"{match[1]} {match[2]}", "%m/%d/%y %H:%M:%S")
+            raise unexpected("system time", reply)
+        return moment(f"{match[1]} {match[2]}", "%m/%d/%y %H:%M:%S", "system time")

@@ -28,18 +28,21 @@ from drivers.textparse import BadLines, key_values, month_day_year, readable, ta
 ALARM_HEADER = "DATE TIME CODE CATEGORY SEV EQUIP DESCRIPTION"
 _ALARM_LINE = re.compile(
     r"^(?P<date>\d\d/\d\d/\d\d) (?P<time>\d\d:\d\d:\d\d) (?P<code>\d{4}) "
-    r"(?P<category>[A-Z]+)\s+(?P<sev>MAJOR|MINOR) (?P<equip>\d{6}) (?P<text>.{1,32})$"
+    r"(?P<category>[A-Z]+)\s+(?P<sev>MAJOR|MINOR) (?P<equip>\d{6}) (?P<text>.{1,32})$",
+    re.ASCII,
 )
 _PCB_LINE = re.compile(r"^(?P<slot>\d{4}) (?P<pcb>[A-Z0-9]+)\s+(?P<ver>\S+)\s+"
-                       r"(?P<status>IN-SVC|OUT-SVC|FAULT)$")
+                       r"(?P<status>IN-SVC|OUT-SVC|FAULT)$", re.ASCII)
 _TRUNK_LINE = re.compile(r"^T(?P<number>\d{3}) (?P<equip>\d{6}) (?P<type>[A-Z0-9]+)\s+"
-                         r"(?P<status>IN-SVC|OUT-SVC|FAULT)$")
-_STATION_LINE = re.compile(r"^(?P<pdn>\d+)\s+(?P<equip>\d{6}) (?P<type>[A-Z]{3})\s"
-                           r"(?P<name>.*?)\s*(?P<status>IDLE|BUSY|OUT-SVC|FAULT|NOT-CONN)$")
+                         r"(?P<status>IN-SVC|OUT-SVC|FAULT)$", re.ASCII)
+_STATION_LINE = re.compile(r"^(?P<pdn>\d{1,8})\s+(?P<equip>\d{6}) (?P<type>[A-Z]{3})\s"
+                           r"(?P<name>.*?)\s*(?P<status>IDLE|BUSY|OUT-SVC|FAULT|NOT-CONN)$",
+                           re.ASCII)
 _VERSION_CODE = re.compile(
     r"^(?P<product>[NSA])(?P<country>[A-Z])(?P<release>\d{3})(?P<software>[A-Z0-9]{5})"
     r"(?P<ipl>[A-Z0-9]{2})(?P<dtmf>[A-Z0-9]{3})(?P<flags>[B-][X-][S-][E-][M-])"
-    r"\.(?P<patch>\d{2})$"
+    r"\.(?P<patch>\d{2})$",
+    re.ASCII,
 )
 
 _STATUS_CARD = {"IN-SVC": CardStatus.IN_SERVICE, "OUT-SVC": CardStatus.OUT_OF_SERVICE,
