@@ -25,7 +25,7 @@ from typing import Any, cast
 import structlog
 
 from agent.contracts import contract_for
-from agent.errors import ConnectFailed, ConnectionProblem, InventoryError
+from agent.errors import AuthFailed, ConnectFailed, ConnectionProblem, InventoryError
 from agent.inventory import Site
 from agent.line.console import Console
 from agent.line.secrets import REDACTOR
@@ -162,18 +162,23 @@ class _Line:
         return self.state.driver
 
     def _dial(self) -> Connected | Unreachable:
-        self._transport = _open_first_path(self.site, self.credentials, self.paths_tried)
-        if self._transport is None:
+        try:
+            found = _open_first_path(self.site, self.credentials, self.paths_tried,
+                                     self._session_on)
+        except AuthFailed as err:  # the PBX said no: the same login elsewhere would too
+            return Unreachable(f"{type(err).__name__}: {err}")
+        if found is None:
             reasons = "; ".join(f"{a.url}: {a.error}" for a in self.paths_tried)
             return Unreachable(f"no path reached the PBX: {reasons}")
-        self._driver = self.driver_cls(Console(self._transport, self.driver_cls.dialect,
-                                               transcript=self.transcript,
-                                               timeout=self.site.timeout))
-        try:
-            self._driver.open_session(self.credentials)
-        except ConnectionProblem as err:
-            return Unreachable(f"{type(err).__name__}: {err}")
+        self._transport, self._driver = found
         return Connected(self._driver)
+
+    def _session_on(self, transport: Transport) -> Driver:
+        """The PBX session on an open line: the driver logged in (or ConnectionProblem)."""
+        driver = self.driver_cls(Console(transport, self.driver_cls.dialect,
+                                         transcript=self.transcript, timeout=self.site.timeout))
+        driver.open_session(self.credentials)
+        return driver
 
     def close(self) -> None:
         """Log out (safe on a half-open session) and hang up."""
@@ -209,21 +214,38 @@ class OnFirstUse:
         return getattr(self._dial(), name)
 
 
-def _open_first_path(site: Site, credentials: Credentials,
-                     tried: list[PathAttempt]) -> Transport | None:
-    """Try each path in order (LAN first, modem last); note why each one failed."""
+def _open_first_path(site: Site, credentials: Credentials, tried: list[PathAttempt],
+                     session_on: Callable[[Transport], Driver]
+                     ) -> tuple[Transport, Driver] | None:
+    """Try each path in order (LAN first, modem last) until one gives a PBX session.
+
+    A path is no good when the line cannot be opened *or* the session cannot be
+    established on it — a terminal server accepts the TCP connection before its device
+    works, so a login that drops or times out falls through to the next path as well.
+    Why each path failed is noted. A login the PBX refused (``AuthFailed``) stops: the
+    next path reaches the same PBX with the same credentials."""
     for url in site.paths:
         transport = transport_for_url(url, credentials=credentials,
                                       known_hosts=site.known_hosts,
                                       connect_timeout=site.timeout)
         try:
             transport.open()
+            driver = session_on(transport)
+        except AuthFailed as err:
+            tried.append(PathAttempt(transport.display_url, f"{type(err).__name__}: {err}"))
+            transport.close()
+            raise
         except ConnectionProblem as err:
-            tried.append(PathAttempt(transport.display_url, str(err)))
-            log.warning("path failed", site=site.id, url=transport.display_url, error=str(err))
+            transport.close()
+            error = f"{type(err).__name__}: {err}"
+            tried.append(PathAttempt(transport.display_url, error))
+            log.warning("path failed", site=site.id, url=transport.display_url, error=error)
             continue
+        except BaseException:
+            transport.close()
+            raise
         tried.append(PathAttempt(transport.display_url))
-        return transport
+        return transport, driver
     return None
 
 

@@ -114,7 +114,35 @@ def test_tcp_and_rfc2217_go_through_pyserial_urls() -> None:
     rfc = build("rfc2217://ts.example:7001?baud=2400")
     assert isinstance(tcp, SerialTransport) and isinstance(rfc, SerialTransport)
     assert (tcp.port_url, tcp.display_url) == ("socket://ts.example:4001", "tcp://ts.example:4001")
-    assert rfc.port_url == "rfc2217://ts.example:7001" and rfc.settings.baud == 2400
+    assert rfc.port_url == "rfc2217://ts.example:7001?timeout=10"
+    assert rfc.settings is not None and rfc.settings.baud == 2400
+
+
+def test_rfc2217_passes_pyserials_options_and_keeps_the_servers_settings() -> None:
+    line = build("rfc2217://ts.example:7001?ign_set_control&poll_modem=1&logging=DEBUG"
+                 "&timeout=2.5")
+    assert isinstance(line, SerialTransport)
+    assert line.port_url == ("rfc2217://ts.example:7001?timeout=2.5&ign_set_control="
+                             "&poll_modem=&logging=debug")
+    assert line.display_url == "rfc2217://ts.example:7001"
+    assert line.settings is None, "no settings in the URL: the terminal server's are kept"
+    off = build("rfc2217://ts.example:7001?ign_set_control=0")
+    assert isinstance(off, SerialTransport)
+    assert off.port_url == "rfc2217://ts.example:7001?timeout=10"
+    with pytest.raises(InputError, match="logging='loud'"):
+        build("rfc2217://ts.example:7001?logging=loud")
+    with pytest.raises(InputError, match="timeout='soon'"):
+        build("rfc2217://ts.example:7001?timeout=soon")
+
+
+def test_telnet_wake_options() -> None:
+    line = build("telnet://ts.example:7002?wake=%0D&wake_tries=5&wake_interval=0.5")
+    assert isinstance(line, TelnetTransport) and line.wake is not None
+    assert (line.wake.data, line.wake.tries, line.wake.interval) == (b"\r", 5, 0.5)
+    plain = build("telnet://pbx")
+    assert isinstance(plain, TelnetTransport) and plain.wake is None
+    with pytest.raises(InputError, match="wake_tries=99"):
+        build("telnet://ts.example:7002?wake=%0D&wake_tries=99")
 
 
 def test_modem_options() -> None:
