@@ -53,6 +53,15 @@ class Rfc2217Port(rfc2217.Serial):
         self.lost: str | None = None  # why the connection ended, once it has
         self._lost_lock = threading.Lock()
 
+    def open(self) -> None:
+        """pyserial's; a connection that died during the negotiation says so."""
+        try:
+            super().open()
+        except serial.SerialException as err:
+            if self.lost is not None:
+                raise serial.SerialException(f"{self.lost} during the negotiation") from err
+            raise
+
     def _reconfigure_port(self) -> None:
         """pyserial's, restricted to ``push`` (it also runs when a setting is assigned to an
         open port, which the transport never does)."""
