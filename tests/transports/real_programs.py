@@ -9,16 +9,20 @@ is skipped, with the reason, only when it cannot be had.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from .conftest import PASSWORD
 
 _INSTALL_TRIED: dict[str, bool] = {}
 START_DEADLINE = 15.0
@@ -82,6 +86,43 @@ def running(args: list[str], log: Path, port: int) -> Iterator[subprocess.Popen[
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+
+
+REPO = Path(__file__).resolve().parents[2]
+HEALTH_CHECK = REPO / "playbooks" / "health-check.yaml"
+VARIABLE = "PBXDIAG_REAL_PROGRAMS_TEST_PASSWORD"
+INVENTORY = """\
+contracts:
+  standard:
+    calendar: {{nation: england}}
+sites:
+  acme-bolton:
+    customer: Acme Ltd
+    name: Bolton
+    vendor: panasonic
+    paths: {paths}
+    timeout: 5
+    known_hosts: known_hosts
+    credentials: {{username: INSTALLER, password_env: {variable}}}
+"""
+
+
+def run_health_check(paths: list[str], workdir: Path) -> tuple[subprocess.CompletedProcess[str],
+                                                                dict[str, object]]:
+    """``pbxdiag run health-check --json`` (the real CLI) for a site with ``paths`` and
+    ``workdir/known_hosts``; the process and the run's result.json."""
+    inventory = workdir / "inventory.yaml"
+    inventory.write_text(INVENTORY.format(paths=json.dumps(paths), variable=VARIABLE))
+    env = {**os.environ, VARIABLE: PASSWORD, "XDG_DATA_HOME": str(workdir / "xdg")}
+    done = subprocess.run(
+        [sys.executable, "-m", "agent.cli", "run", str(HEALTH_CHECK), "--site", "acme-bolton",
+         "--inventory", str(inventory), "--db", str(workdir / "tickets.db"),
+         "--output", str(workdir / "out"), "--json"],
+        env=env, capture_output=True, text=True, timeout=180, check=False)
+    results = sorted((workdir / "out" / "runs").glob("*/result.json"))
+    assert results, done.stderr
+    result: dict[str, object] = json.loads(results[-1].read_text())
+    return done, result
 
 
 # --- ser2net --------------------------------------------------------------------------
@@ -168,3 +209,67 @@ def wait_listening_only(port: int) -> None:
                 return  # taken: ser2net has it
         time.sleep(0.05)
     raise AssertionError(f"ser2net never bound {port}")
+
+
+# --- OpenSSH sshd ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sshd:
+    """A running sshd on 127.0.0.1: its port, its host key's known_hosts line, its log."""
+
+    port: int
+    known_hosts_line: str
+    log: Path
+
+
+def ssh_keygen(path: Path) -> Path:
+    """A new ed25519 key without passphrase at ``path`` (and ``path.pub``)."""
+    keygen = require_program("ssh-keygen", "openssh-client")
+    subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True,
+                   capture_output=True, timeout=30)
+    return path
+
+
+SSHD_CONFIG = """\
+Port {port}
+ListenAddress 127.0.0.1
+HostKey {host_key}
+PidFile {folder}/sshd.pid
+AuthorizedKeysFile {authorized_keys}
+StrictModes no
+UsePAM no
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+AllowTcpForwarding {forwarding}
+PermitTTY yes
+LogLevel DEBUG1
+{extra}
+"""
+
+
+@contextlib.contextmanager
+def serve_sshd(folder: Path, client_key: Path, *, force_command: str | None = None,
+               forwarding: bool = False) -> Iterator[Sshd]:
+    """OpenSSH's sshd (``-D -e -f``) with its own host key and authorized_keys (the
+    ``client_key``'s public half, for the user running the tests — root, as sshd's
+    privilege separation needs)."""
+    require_root("OpenSSH's sshd runs its privilege separation as root")
+    binary = require_program("sshd", "openssh-server")
+    folder.mkdir(parents=True, exist_ok=True)
+    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # its privsep chroot
+    host_key = ssh_keygen(folder / "ssh_host_ed25519_key")
+    authorized = folder / "authorized_keys"
+    authorized.write_text(client_key.with_suffix(".pub").read_text())
+    port = free_port()
+    config = folder / "sshd_config"
+    config.write_text(SSHD_CONFIG.format(
+        port=port, host_key=host_key, folder=folder, authorized_keys=authorized,
+        forwarding="yes" if forwarding else "no",
+        extra=f"ForceCommand {force_command}" if force_command else ""))
+    log = folder / "sshd.log"
+    kind, key, *_ = host_key.with_suffix(".pub").read_text().split()
+    with running([binary, "-D", "-e", "-f", str(config)], log, port):
+        yield Sshd(port=port, known_hosts_line=f"[127.0.0.1]:{port} {kind} {key}", log=log)

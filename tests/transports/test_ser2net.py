@@ -12,10 +12,7 @@ ptys keep the speed but drop data-bit and parity changes).
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import termios
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,27 +24,9 @@ from simulators import PbxState
 from simulators.lines import PhoneBook, serve_modem, serve_pty
 
 from .conftest import PASSWORD, RFC2217_WARNINGS, expected_survey, line_for, modem_url, survey
-from .real_programs import Ser2net, serve_ser2net
+from .real_programs import Ser2net, run_health_check, serve_ser2net
 
 pytestmark = RFC2217_WARNINGS
-
-REPO = Path(__file__).resolve().parents[2]
-HEALTH_CHECK = REPO / "playbooks" / "health-check.yaml"
-VARIABLE = "PBXDIAG_SER2NET_TEST_PASSWORD"
-INVENTORY = """\
-contracts:
-  standard:
-    calendar: {{nation: england}}
-sites:
-  acme-bolton:
-    customer: Acme Ltd
-    name: Bolton
-    vendor: panasonic
-    paths: {paths}
-    timeout: 5
-    credentials: {{username: INSTALLER, password_env: {variable}}}
-"""
-
 
 @pytest.fixture
 def console(pbx: PbxState) -> Iterator[str]:
@@ -59,23 +38,6 @@ def console(pbx: PbxState) -> Iterator[str]:
 def ser2net(console: str, tmp_path: Path) -> Iterator[Ser2net]:
     with serve_ser2net(console, tmp_path / "ser2net", settings="1200n81") as server:
         yield server
-
-
-def run_health_check(paths: list[str], workdir: Path) -> tuple[subprocess.CompletedProcess[str],
-                                                                dict[str, object]]:
-    """``pbxdiag run health-check`` for a site with ``paths``; the process and result.json."""
-    inventory = workdir / "inventory.yaml"
-    inventory.write_text(INVENTORY.format(paths=json.dumps(paths), variable=VARIABLE))
-    env = {**os.environ, VARIABLE: PASSWORD, "XDG_DATA_HOME": str(workdir / "xdg")}
-    done = subprocess.run(
-        [sys.executable, "-m", "agent.cli", "run", str(HEALTH_CHECK), "--site", "acme-bolton",
-         "--inventory", str(inventory), "--db", str(workdir / "tickets.db"),
-         "--output", str(workdir / "out"), "--json"],
-        env=env, capture_output=True, text=True, timeout=180, check=False)
-    results = sorted((workdir / "out" / "runs").glob("*/result.json"))
-    assert results, done.stderr
-    result: dict[str, object] = json.loads(results[-1].read_text())
-    return done, result
 
 
 @pytest.mark.parametrize("accepter", ["rfc2217", "telnet", "tcp"])

@@ -10,11 +10,8 @@ the way in; a CR going out is sent as CR NUL (the NVT rule) unless an LF follows
 The wire format itself is ``agent.line.telnet_codec``, shared with the simulator's server.
 
 A terminal server's telnet port in front of a serial console shows nothing until a key
-is pressed, so the ``wake`` option (``wake=%0D``) is sent once connected, and again every
-``wake_interval`` seconds while the line stays silent, at most ``wake_tries`` times — then
-the login dialogue waits as usual (its timeout makes the runner try the next path). What
-arrives is kept for the first read, so no banner is lost. A PBX's own telnet port prints
-its banner unasked: by default nothing is sent.
+is pressed: the ``wake`` options (``wake.py``). A PBX's own telnet port prints its banner
+unasked, so by default nothing is sent.
 """
 
 from __future__ import annotations
@@ -22,27 +19,13 @@ from __future__ import annotations
 import contextlib
 import socket
 import time
-from dataclasses import dataclass
 
-from agent.line.errors import InputError, LineDropped
+from agent.line.errors import LineDropped
 from agent.line.telnet_codec import DO, DONT, ECHO, SGA, WILL, WONT, TelnetCodec, answer
 from agent.line.transports.base import Transport
 from agent.line.transports.connect import open_tcp_socket
 from agent.line.transports.options import LineRequest
-
-DEFAULT_WAKE_TRIES = 3
-DEFAULT_WAKE_INTERVAL = 2.0  # seconds of silence before the key is pressed again
-MAX_WAKE_TRIES = 20
-_READ_CHUNK = 65536
-
-
-@dataclass(frozen=True, slots=True)
-class Wake:
-    """The key that wakes a console behind a terminal server, and how often to press it."""
-
-    data: bytes
-    tries: int = DEFAULT_WAKE_TRIES
-    interval: float = DEFAULT_WAKE_INTERVAL
+from agent.line.transports.wake import Wake, press, wake_option
 
 
 class TelnetNegotiator(TelnetCodec):
@@ -91,12 +74,7 @@ class TelnetTransport(Transport):
                 raise
 
     def _wake(self, wake: Wake) -> None:
-        """Press the key until the console says anything, a bounded number of times."""
-        for _ in range(wake.tries):
-            self.write(wake.data)
-            self._pending = self._read(_READ_CHUNK, wake.interval)
-            if self._pending:
-                return
+        self._pending = press(wake, self.write, self._read)
 
     def _read(self, max_bytes: int, timeout: float) -> bytes:
         if self._pending:
@@ -145,13 +123,6 @@ class TelnetTransport(Transport):
 
 def from_url(line: LineRequest) -> Transport:
     """``telnet://host[:port][?wake=%0D&wake_tries=3&wake_interval=2]``, port 23 by default."""
-    opts = line.options
     host, port = line.host_port(23)
-    key = opts.text("wake")
-    tries = opts.integer("wake_tries", DEFAULT_WAKE_TRIES, minimum=1)
-    interval = opts.number("wake_interval", DEFAULT_WAKE_INTERVAL, minimum=0.1)
-    if tries > MAX_WAKE_TRIES:
-        raise InputError(f"option wake_tries={tries} in {opts.url}: at most {MAX_WAKE_TRIES}")
-    wake = Wake(key.encode("latin-1", errors="replace"), tries, interval) if key else None
     return TelnetTransport(host=host, port=port, connect_timeout=line.connect_timeout,
-                           wake=wake)
+                           wake=wake_option(line.options))
