@@ -11,6 +11,7 @@ import pytest
 
 from agent.errors import InputError
 from agent.line.transports import (
+    Credentials,
     LineRequest,
     Transport,
     register_transport,
@@ -165,6 +166,38 @@ def test_ssh_options() -> None:
                                                                           Path("/kh"))
     assert line.key_file == Path("~/id_ed25519").expanduser()
     assert line.credentials.username == "admin"
+    assert (line.authenticates, line.pty, line.wake, line.via) == (True, "cooked", None, None)
+
+
+def test_ssh_console_server_and_jump_host_options() -> None:
+    console = build("ssh://ops@ts:22?pbx_login=1&wake=%0D")
+    assert isinstance(console, SSHTransport)
+    assert not console.authenticates, "the driver logs in to the PBX after SSH"
+    assert console.pty == "raw" and console.wake is not None and console.wake.data == b"\r"
+    cooked = build("ssh://ops@ts:22?pbx_login=1&pty=cooked")
+    assert isinstance(cooked, SSHTransport) and cooked.pty == "cooked"
+    hop = build("ssh://INSTALLER@pbx:2222?via=ssh://jump@bastion:2200&via_key_file=/k",
+                known_hosts=Path("/kh"))
+    assert isinstance(hop, SSHTransport) and hop.via is not None
+    assert (hop.via.host, hop.via.port, hop.via.credentials) == ("bastion", 2200,
+                                                                 Credentials("jump", None))
+    assert (hop.via.key_file, hop.via.known_hosts) == (Path("/k"), Path("/kh"))
+    assert hop.display_url == "ssh://INSTALLER@pbx:2222?via=ssh://jump@bastion:2200"
+    bare = build("ssh://pbx?via=jump@bastion&via_key_file=/k")
+    assert isinstance(bare, SSHTransport) and bare.via is not None and bare.via.port == 22
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("ssh://pbx?pty=cbreak", "pty='cbreak'.*cooked, raw, none"),
+    ("ssh://pbx?via=jump@bastion", "needs via_key_file"),
+    ("ssh://pbx?via=jump:secret@bastion&via_key_file=/k", "expected ssh://user@host"),
+    ("ssh://pbx?via=bastion&via_key_file=/k", "expected ssh://user@host"),
+    ("ssh://pbx?via=telnet://jump@bastion&via_key_file=/k", "expected ssh://user@host"),
+    ("ssh://pbx?via_key_file=/k", "needs via="),
+])
+def test_bad_ssh_hop_options(url: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        build(url)
 
 
 @pytest.mark.parametrize(("url", "message"), [
