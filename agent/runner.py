@@ -26,6 +26,7 @@ import structlog
 
 from agent.contracts import contract_for
 from agent.errors import (
+    AuthFailed,
     CommandTimeout,
     ConnectFailed,
     ConnectionProblem,
@@ -45,9 +46,6 @@ from drivers.base import Driver
 
 log = structlog.get_logger(__name__)
 
-#: How a PBX that never answers shows on a line that reached the site: no prompt before
-#: the deadline, or the far end hung up without a word.
-SILENCE = (CommandTimeout, LineDropped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,23 +190,23 @@ class _Line:
         return self.state.driver
 
     def _dial(self) -> Connected | Unreachable:
-        self._transport = _open_first_path(self.site, self.credentials, self.paths_tried)
-        if self._transport is None:
+        try:
+            found = _open_first_path(self.site, self.credentials, self.paths_tried,
+                                     self._session_on, self.transcript)
+        except AuthFailed as err:  # the PBX said no: the same login elsewhere would too
+            return Unreachable(f"{type(err).__name__}: {err}")
+        if found is None:
             reasons = "; ".join(f"{a.url}: {a.error}" for a in self.paths_tried)
             return Unreachable(f"no path reached the PBX: {reasons}")
-        self._driver = self.driver_cls(Console(self._transport, self.driver_cls.dialect,
-                                               transcript=self.transcript,
-                                               timeout=self.site.timeout))
-        before = self.transcript.bytes_received
-        try:
-            self._driver.open_session(self.credentials)
-        except ConnectionProblem as err:
-            attempt = self.paths_tried[-1]
-            attempt.error = f"the line reached the site but no session: {err}"
-            attempt.pbx_silent = isinstance(err, SILENCE) and \
-                self.transcript.bytes_received == before
-            return Unreachable(f"{type(err).__name__}: {err}")
+        self._transport, self._driver = found
         return Connected(self._driver)
+
+    def _session_on(self, transport: Transport) -> Driver:
+        """The PBX session on an open line: the driver logged in (or ConnectionProblem)."""
+        driver = self.driver_cls(Console(transport, self.driver_cls.dialect,
+                                         transcript=self.transcript, timeout=self.site.timeout))
+        driver.open_session(self.credentials)
+        return driver
 
     def close(self) -> None:
         """Log out (safe on a half-open session) and hang up."""
@@ -247,21 +245,49 @@ class OnFirstUse:
         return getattr(self._dial(), name)
 
 
-def _open_first_path(site: Site, credentials: Credentials,
-                     tried: list[PathAttempt]) -> Transport | None:
-    """Try each path in order (LAN first, modem last); note why each one failed."""
+def _open_first_path(site: Site, credentials: Credentials, tried: list[PathAttempt],
+                     session_on: Callable[[Transport], Driver], transcript: Transcript
+                     ) -> tuple[Transport, Driver] | None:
+    """Try each path in order (LAN first, modem last) until one gives a PBX session.
+
+    A path is no good when the line cannot be opened *or* the session cannot be
+    established on it — a terminal server accepts the TCP connection before its device
+    works, so a login that drops or times out falls through to the next path as well.
+    Why each path failed is noted, with whether the line reached the site and whether the
+    PBX then said nothing at all (the evidence for ``pbx-dead``). A login the PBX refused
+    (``AuthFailed``) stops: the next path reaches the same PBX with the same credentials."""
     for url in site.paths:
         transport = transport_for_url(url, credentials=credentials,
                                       known_hosts=site.known_hosts,
                                       connect_timeout=site.timeout)
+        reached = False
         try:
             transport.open()
+            reached = True
+            heard, said = transcript.bytes_received, transcript.bytes_sent
+            driver = session_on(transport)
+        except AuthFailed as err:
+            tried.append(PathAttempt(transport.display_url, f"{type(err).__name__}: {err}",
+                                     reached=reached))
+            transport.close()
+            raise
         except ConnectionProblem as err:
-            tried.append(PathAttempt(transport.display_url, str(err)))
-            log.warning("path failed", site=site.id, url=transport.display_url, error=str(err))
+            transport.close()
+            error = f"{type(err).__name__}: {err}"
+            silent = reached and transcript.bytes_received == heard and (
+                isinstance(err, LineDropped)  # it hung up without a word
+                # a timeout is silence only if we spoke first: an idle console may be
+                # waiting for a key (a terminal server without ``wake``)
+                or (isinstance(err, CommandTimeout) and transcript.bytes_sent > said))
+            tried.append(PathAttempt(transport.display_url, error, reached=reached,
+                                     pbx_silent=silent))
+            log.warning("path failed", site=site.id, url=transport.display_url, error=error)
             continue
+        except BaseException:
+            transport.close()
+            raise
         tried.append(PathAttempt(transport.display_url, reached=True))
-        return transport
+        return transport, driver
     return None
 
 

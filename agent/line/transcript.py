@@ -48,6 +48,7 @@ class Transcript:
         self._t0 = time.monotonic()
         self._chunks: list[_Chunk] = []
         self._inbound = 0
+        self._outbound = 0
         self._windows: list[_EchoWindow] = []
 
     @property
@@ -59,7 +60,12 @@ class Transcript:
         self._chunks.append(_Chunk(time.monotonic() - self._t0, "in", data))
         self._inbound += len(data)
 
+    @property
+    def bytes_sent(self) -> int:
+        return self._outbound
+
     def sent(self, data: bytes) -> None:
+        self._outbound += len(data)
         self._close_echo_window()
         self._chunks.append(_Chunk(time.monotonic() - self._t0, "out", data))
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.line.errors import EXIT_CHECKS_FAILED, EXIT_UNREACHABLE
+from agent.line.errors import EXIT_HALF_PROGRAMMED, EXIT_UNREACHABLE
 
 from .conftest import REPO, Site, _serve
 from .test_run_cli import ticket_rows
@@ -77,9 +77,12 @@ def test_a_garbled_reply_is_an_error_step_with_the_raw_text(
                        str(site.output), "--var", "trunk=1", "--json")
 
     assert "Traceback" not in run.stderr, run.stderr
-    # An error step is never "the PBX is fine"; whether a run with one exits 1 or 3 is
-    # the engine's mapping (issue 13: exit 3), not the driver's. Never 70 (a crash).
-    assert run.returncode in (EXIT_CHECKS_FAILED, EXIT_UNREACHABLE), run.stderr
+    # A reply we cannot read: nothing diagnosed (exit 3) — or, where it was the read a
+    # programming change depends on, the change could not be made (exit 4). Never 70.
+    result = json.loads(run.stdout)
+    changes = [s for s in result["steps"] if s["action"] == "set" and s["status"] == "error"]
+    assert run.returncode == (EXIT_HALF_PROGRAMMED if changes else EXIT_UNREACHABLE), \
+        run.stderr
     result = json.loads(run.stdout)
     errors = [step for step in result["steps"] if step["status"] == "error"]
     assert len(errors) == 1, result["steps"]

@@ -11,6 +11,7 @@ import pytest
 
 from agent.errors import InputError
 from agent.line.transports import (
+    Credentials,
     LineRequest,
     Transport,
     register_transport,
@@ -114,7 +115,35 @@ def test_tcp_and_rfc2217_go_through_pyserial_urls() -> None:
     rfc = build("rfc2217://ts.example:7001?baud=2400")
     assert isinstance(tcp, SerialTransport) and isinstance(rfc, SerialTransport)
     assert (tcp.port_url, tcp.display_url) == ("socket://ts.example:4001", "tcp://ts.example:4001")
-    assert rfc.port_url == "rfc2217://ts.example:7001" and rfc.settings.baud == 2400
+    assert rfc.port_url == "rfc2217://ts.example:7001?timeout=10"
+    assert rfc.settings is not None and rfc.settings.baud == 2400
+
+
+def test_rfc2217_passes_pyserials_options_and_keeps_the_servers_settings() -> None:
+    line = build("rfc2217://ts.example:7001?ign_set_control&poll_modem=1&logging=DEBUG"
+                 "&timeout=2.5")
+    assert isinstance(line, SerialTransport)
+    assert line.port_url == ("rfc2217://ts.example:7001?timeout=2.5&ign_set_control="
+                             "&poll_modem=&logging=debug")
+    assert line.display_url == "rfc2217://ts.example:7001"
+    assert line.settings is None, "no settings in the URL: the terminal server's are kept"
+    off = build("rfc2217://ts.example:7001?ign_set_control=0")
+    assert isinstance(off, SerialTransport)
+    assert off.port_url == "rfc2217://ts.example:7001?timeout=10"
+    with pytest.raises(InputError, match="logging='loud'"):
+        build("rfc2217://ts.example:7001?logging=loud")
+    with pytest.raises(InputError, match="timeout='soon'"):
+        build("rfc2217://ts.example:7001?timeout=soon")
+
+
+def test_telnet_wake_options() -> None:
+    line = build("telnet://ts.example:7002?wake=%0D&wake_tries=5&wake_interval=0.5")
+    assert isinstance(line, TelnetTransport) and line.wake is not None
+    assert (line.wake.data, line.wake.tries, line.wake.interval) == (b"\r", 5, 0.5)
+    plain = build("telnet://pbx")
+    assert isinstance(plain, TelnetTransport) and plain.wake is None
+    with pytest.raises(InputError, match="wake_tries=99"):
+        build("telnet://ts.example:7002?wake=%0D&wake_tries=99")
 
 
 def test_modem_options() -> None:
@@ -137,6 +166,38 @@ def test_ssh_options() -> None:
                                                                           Path("/kh"))
     assert line.key_file == Path("~/id_ed25519").expanduser()
     assert line.credentials.username == "admin"
+    assert (line.authenticates, line.pty, line.wake, line.via) == (True, "cooked", None, None)
+
+
+def test_ssh_console_server_and_jump_host_options() -> None:
+    console = build("ssh://ops@ts:22?pbx_login=1&wake=%0D")
+    assert isinstance(console, SSHTransport)
+    assert not console.authenticates, "the driver logs in to the PBX after SSH"
+    assert console.pty == "raw" and console.wake is not None and console.wake.data == b"\r"
+    cooked = build("ssh://ops@ts:22?pbx_login=1&pty=cooked")
+    assert isinstance(cooked, SSHTransport) and cooked.pty == "cooked"
+    hop = build("ssh://INSTALLER@pbx:2222?via=ssh://jump@bastion:2200&via_key_file=/k",
+                known_hosts=Path("/kh"))
+    assert isinstance(hop, SSHTransport) and hop.via is not None
+    assert (hop.via.host, hop.via.port, hop.via.credentials) == ("bastion", 2200,
+                                                                 Credentials("jump", None))
+    assert (hop.via.key_file, hop.via.known_hosts) == (Path("/k"), Path("/kh"))
+    assert hop.display_url == "ssh://INSTALLER@pbx:2222?via=ssh://jump@bastion:2200"
+    bare = build("ssh://pbx?via=jump@bastion&via_key_file=/k")
+    assert isinstance(bare, SSHTransport) and bare.via is not None and bare.via.port == 22
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("ssh://pbx?pty=cbreak", "pty='cbreak'.*cooked, raw, none"),
+    ("ssh://pbx?via=jump@bastion", "needs via_key_file"),
+    ("ssh://pbx?via=jump:secret@bastion&via_key_file=/k", "expected ssh://user@host"),
+    ("ssh://pbx?via=bastion&via_key_file=/k", "expected ssh://user@host"),
+    ("ssh://pbx?via=telnet://jump@bastion&via_key_file=/k", "expected ssh://user@host"),
+    ("ssh://pbx?via_key_file=/k", "needs via="),
+])
+def test_bad_ssh_hop_options(url: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        build(url)
 
 
 @pytest.mark.parametrize(("url", "message"), [

@@ -3,9 +3,11 @@ in pieces by a badly configured PBX on a slow line — in no file, log or messag
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -137,3 +139,49 @@ def test_busy_modem_then_telnet(pbx: PbxState, tmp_path: Path,
     assert result.paths_tried[0].url.startswith("modem://")
     assert "BUSY (after 2 attempts)" in result.paths_tried[0].error
     assert book.dialled == ["599", "599"]
+
+
+def test_a_line_that_opens_but_gives_no_session_falls_through(
+        pbx: PbxState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A terminal server that accepts TCP and drops it (its device is dead): the login
+    drops, so the next path is tried and both attempts are recorded."""
+    monkeypatch.setenv(VARIABLE, SECRET)
+    with socket.create_server(("127.0.0.1", 0)) as dead:
+        stop = threading.Event()
+
+        def hang_up() -> None:
+            dead.settimeout(0.1)
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    dead.accept()[0].close()
+
+        closer = threading.Thread(target=hang_up, daemon=True)
+        closer.start()
+        first = f"telnet://127.0.0.1:{dead.getsockname()[1]}"
+        try:
+            with serve_telnet(pbx, password=SECRET) as endpoint:
+                result, _ = run_site(site(first, endpoint.url, tmp_path=tmp_path), PLAYBOOK,
+                                     output_dir=tmp_path / "out")
+        finally:
+            stop.set()
+            closer.join(5)
+    assert result.status is RunStatus.PASSED, result.error
+    assert result.path == endpoint.url
+    assert result.paths_tried[0].url == first
+    assert result.paths_tried[0].error.startswith("LineDropped")
+    assert (result.paths_tried[1].url, result.paths_tried[1].error) == (endpoint.url, "")
+
+
+def test_a_refused_login_stops_at_that_path(pbx: PbxState, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PBX said no: the next path reaches the same PBX with the same credentials."""
+    monkeypatch.setenv(VARIABLE, "Wrong-Password-123")
+    with serve_telnet(pbx, password=SECRET) as refusing, \
+            serve_telnet(pbx, password=SECRET) as second:
+        result, _ = run_site(site(refusing.url, second.url, tmp_path=tmp_path), PLAYBOOK,
+                             output_dir=tmp_path / "out")
+        assert second.stats.calls == 0, "the second path was never dialled"
+    assert result.status is RunStatus.UNREACHABLE
+    assert result.error is not None and result.error.startswith("AuthFailed")
+    assert [a.url for a in result.paths_tried] == [refusing.url]
+    assert result.paths_tried[0].error.startswith("AuthFailed") and result.path is None

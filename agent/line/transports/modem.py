@@ -180,7 +180,7 @@ class ModemTransport(Transport):
         self.device = device
         self.options = options
         self._serial = SerialTransport(port_url=device, display_url=f"serial://{device}",
-                                       settings=settings, exclusive=True)
+                                       settings=settings or SerialSettings(), exclusive=True)
         self._parser = ResultParser()
         self._state = _State.CLOSED
         self._cancel = threading.Event()

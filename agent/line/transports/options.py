@@ -41,6 +41,11 @@ class LineOptions:
     def _bad(self, name: str, value: object, wanted: str) -> InputError:
         return InputError(f"option {name}={value!r} in {self.url}: expected {wanted}")
 
+    def given(self, name: str) -> bool:
+        """Whether the URL or the site set ``name`` at all (a default is not "given")."""
+        self._used.add(name)
+        return self._values.get(name) is not None
+
     def text(self, name: str, default: str | None = None) -> str | None:
         value = self._raw(name)
         return default if value is None else str(value)
@@ -74,13 +79,17 @@ class LineOptions:
             raise self._bad(name, value, f"{wanted} of at least {shown_minimum}")
         return number
 
-    def flag(self, name: str, default: bool = False) -> bool:
+    def flag(self, name: str, default: bool = False, *, bare: bool = False) -> bool:
+        """``1``/``0`` and the like; with ``bare``, a name without a value (``?name``) is
+        on, as pyserial reads its own RFC 2217 flags."""
         value = self._raw(name)
         if value is None:
             return default
         if isinstance(value, bool):
             return value
         text = str(value).strip().lower()
+        if bare and not text:
+            return True
         if text in _TRUE:
             return True
         if text in _FALSE:

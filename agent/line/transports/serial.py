@@ -19,14 +19,21 @@ import contextlib
 import io
 import math
 import select
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 import serial
+import structlog
 
 from agent.line.errors import ConnectFailed, InputError, LineDropped
 from agent.line.transports.base import Transport
 from agent.line.transports.options import LineOptions, LineRequest
+
+if TYPE_CHECKING:
+    from serial import rfc2217
+
+log = structlog.get_logger(__name__)
 
 PARITIES = {"N": serial.PARITY_NONE, "E": serial.PARITY_EVEN, "O": serial.PARITY_ODD,
             "M": serial.PARITY_MARK, "S": serial.PARITY_SPACE}
@@ -84,15 +91,21 @@ class SerialPort(Protocol):
 
 
 class SerialTransport(Transport):
-    """Any pyserial URL: a device path, ``rfc2217://host:port``, ``socket://host:port``."""
+    """Any pyserial URL: a device path, ``rfc2217://host:port``, ``socket://host:port``.
+
+    ``settings=None`` leaves the port's settings alone (a terminal server's own, see
+    ``rfc2217.py``); ``make_port`` builds the pyserial port where ``serial_for_url``
+    would not build the right one (the RFC 2217 client of ``rfc2217_port.py``)."""
 
     def __init__(self, *, port_url: str, display_url: str,
-                 settings: SerialSettings | None = None, connect_timeout: float = 10.0,
-                 exclusive: bool = True, wake: bytes = b"") -> None:
+                 settings: SerialSettings | None = SerialSettings(),
+                 connect_timeout: float = 10.0, exclusive: bool = True, wake: bytes = b"",
+                 make_port: Callable[[], rfc2217.Serial] | None = None) -> None:
         super().__init__()
         self.port_url = port_url
         self._display_url = display_url
-        self.settings = settings or SerialSettings()
+        self.settings = settings
+        self._make_port = make_port
         self.connect_timeout = connect_timeout
         self.exclusive = exclusive
         self.wake = wake
@@ -116,7 +129,8 @@ class SerialTransport(Transport):
 
     def open(self) -> None:
         try:
-            port = serial.serial_for_url(self.port_url, do_not_open=True)
+            port = (self._make_port() if self._make_port is not None
+                    else serial.serial_for_url(self.port_url, do_not_open=True))
             self._configure(port)
             port.open()
         except (serial.SerialException, OSError, ValueError) as err:
@@ -134,20 +148,19 @@ class SerialTransport(Transport):
 
     def _configure(self, port: serial.SerialBase) -> None:
         s = self.settings
-        port.baudrate = s.baud
-        port.bytesize = DATA_BITS[s.data_bits]
-        port.parity = PARITIES[s.parity]
-        port.stopbits = STOP_BITS[s.stop_bits]
-        port.xonxoff = s.xonxoff
-        port.rtscts = s.rtscts
+        if s is not None:
+            port.baudrate = s.baud
+            port.bytesize = DATA_BITS[s.data_bits]
+            port.parity = PARITIES[s.parity]
+            port.stopbits = STOP_BITS[s.stop_bits]
+            port.xonxoff = s.xonxoff
+            port.rtscts = s.rtscts
         port.write_timeout = None
         # Set before open (assigning it later reconfigures the port): non-blocking where we
         # poll() a descriptor; per-read deadline for RFC 2217 (see module docstring).
         port.timeout = None if self.port_url.startswith("rfc2217:") else 0
         if self.exclusive and isinstance(port, serial.Serial):
             port.exclusive = True  # one job per line: a second opener is refused (flock)
-        if hasattr(port, "network_timeout"):  # RFC 2217: bound the option negotiation
-            port.network_timeout = self.connect_timeout
 
     def _read(self, max_bytes: int, timeout: float) -> bytes:
         port = self.port
@@ -157,12 +170,21 @@ class SerialTransport(Transport):
             port._timeout = timeout  # see the module docstring
             first = port.read(1)
             if not first:
+                self._raise_if_lost(port)
                 return b""
             port._timeout = None
             waiting = min(port.in_waiting, max_bytes - 1)
             return first + port.read(waiting) if waiting > 0 else first
         except (serial.SerialException, OSError) as err:
             raise LineDropped(f"serial line {self.display_url} dropped: {err}") from None
+
+    def _raise_if_lost(self, port: SerialPort) -> None:
+        """An RFC 2217 port whose reader thread has ended says why (``Rfc2217Port.lost``):
+        the drop is reported at once, typed, instead of as a quiet read."""
+        lost: str | None = getattr(port, "lost", None)
+        if lost is not None:
+            log.warning("line dropped", url=self.display_url, error=lost)
+            raise LineDropped(f"serial line {self.display_url} dropped: {lost}")
 
     def _write(self, data: bytes) -> None:
         port = self.port

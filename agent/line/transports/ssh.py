@@ -7,7 +7,16 @@ refused, TOFU or not. The socket gets TCP_NODELAY (``connect.py``) because param
 sets it and each authentication round would otherwise stall ~40 ms.
 
 Per-site options: ``key_file`` (public-key authentication first, password or
-keyboard-interactive after), ``tofu``, ``legacy`` and ``keepalive``. By default the
+keyboard-interactive after), ``tofu``, ``legacy`` and ``keepalive``. For a console server
+or jump box whose shell shows the PBX's own ``Login:`` prompt, ``pbx_login=1`` says the
+PBX login follows the SSH login (the driver logs in again over the channel) and asks,
+unless ``pty=`` says otherwise, for a raw pty that passes bytes untouched (``ssh_pty.py``);
+``wake`` presses a key
+until the console speaks (``wake.py``). ``via=ssh://user@bastion:22`` reaches the PBX
+through a jump host: a direct-tcpip channel on the bastion's SSH session carries the
+PBX's own SSH session, both host keys checked against the same known_hosts file (the
+bastion under its own name). The bastion is logged in to with ``via_key_file`` only —
+the site's password is the PBX's and is never offered to another host. By default the
 weak algorithms paramiko still ships (CBC and 3DES ciphers, MD5 and SHA-1 MACs) are
 disabled; ``legacy`` enables them for old PBX firmware. paramiko 4+ no longer has SHA-1
 key exchange, ``ssh-rsa`` (SHA-1) signatures or DSA keys at all: a PBX that offers only
@@ -19,17 +28,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import socket
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import paramiko
 import structlog
 
-from agent.line.errors import AuthFailed, ConnectFailed, HostKeyRejected, LineDropped
+from agent.line.errors import AuthFailed, ConnectFailed, HostKeyRejected, InputError, LineDropped
 from agent.line.secrets import REDACTOR
 from agent.line.transports.base import Credentials, Transport
 from agent.line.transports.connect import open_tcp_socket
-from agent.line.transports.options import LineRequest
+from agent.line.transports.options import LineOptions, LineRequest
+from agent.line.transports.ssh_pty import PTY_KINDS, request_pty
+from agent.line.transports.wake import Wake, press, wake_option
 
 log = structlog.get_logger(__name__)
 
@@ -84,8 +97,16 @@ class SSHTransport(Transport):
     def __init__(self, *, host: str, port: int, credentials: Credentials,
                  known_hosts: Path | None, connect_timeout: float = 10.0,
                  term_width: int = 132, key_file: Path | None = None, tofu: bool = False,
-                 legacy: bool = False, keepalive: int = DEFAULT_KEEPALIVE) -> None:
+                 legacy: bool = False, keepalive: int = DEFAULT_KEEPALIVE,
+                 pbx_login: bool = False, pty: str = "cooked", wake: Wake | None = None,
+                 via: SSHTransport | None = None) -> None:
         super().__init__()
+        self.authenticates = not pbx_login
+        self.pty = pty
+        self.wake = wake
+        self.via = via
+        self._hop: paramiko.Transport | None = None
+        self._pending = b""
         self.host = host
         self.port = port
         self.credentials = credentials
@@ -102,23 +123,52 @@ class SSHTransport(Transport):
     @property
     def display_url(self) -> str:
         user = f"{self.credentials.username}@" if self.credentials.username else ""
-        return f"ssh://{user}{self.host}:{self.port}"
+        shown = f"ssh://{user}{self.host}:{self.port}"
+        return shown if self.via is None else f"{shown}?via={self.via.display_url}"
 
     def open(self) -> None:
         try:
-            self._transport = paramiko.Transport(
-                open_tcp_socket(self.host, self.port, timeout=self.connect_timeout,
-                                shown=self.display_url),
-                disabled_algorithms=None if self.legacy else WEAK_ALGORITHMS)
-            self._negotiate(self._transport)
-            self._verify_host_key(self._transport.get_remote_server_key())
-            self._authenticate(self._transport)
-            if self.keepalive > 0:
-                self._transport.set_keepalive(self.keepalive)
+            self._transport = self.connect(self._socket())
             self._channel = self._open_shell(self._transport)
+            if self.wake is not None:
+                self._pending = press(self.wake, self.write, self._read)
         except BaseException:
             self.close()
             raise
+
+    def _socket(self) -> socket.socket | paramiko.Channel:
+        """A TCP connection to the PBX, or a direct-tcpip channel through the jump host."""
+        if self.via is None:
+            return open_tcp_socket(self.host, self.port, timeout=self.connect_timeout,
+                                   shown=self.display_url)
+        via = self.via
+        try:
+            self._hop = via.connect(open_tcp_socket(via.host, via.port,
+                                                    timeout=self.connect_timeout,
+                                                    shown=via.display_url))
+        except AuthFailed as err:  # the bastion's no, not the PBX's: the next path may do
+            raise ConnectFailed(f"the jump host refused the login: {err}") from None
+        try:
+            return self._hop.open_channel("direct-tcpip", (self.host, self.port),
+                                          ("127.0.0.1", 0), timeout=self.connect_timeout)
+        except (paramiko.SSHException, OSError) as err:
+            raise ConnectFailed(f"the jump host {via.display_url} could not reach "
+                                f"{self.host}:{self.port}: {REDACTOR.scrub(str(err))}") from None
+
+    def connect(self, sock: socket.socket | paramiko.Channel) -> paramiko.Transport:
+        """An authenticated SSH session over ``sock`` (host key checked), no shell yet."""
+        transport = paramiko.Transport(
+            sock, disabled_algorithms=None if self.legacy else WEAK_ALGORITHMS)
+        try:
+            self._negotiate(transport)
+            self._verify_host_key(transport.get_remote_server_key())
+            self._authenticate(transport)
+            if self.keepalive > 0:
+                transport.set_keepalive(self.keepalive)
+        except BaseException:
+            transport.close()
+            raise
+        return transport
 
     def _verify_host_key(self, key: paramiko.PKey) -> None:
         if not self.tofu:
@@ -226,7 +276,7 @@ class SSHTransport(Transport):
     def _open_shell(self, transport: paramiko.Transport) -> paramiko.Channel:
         try:
             channel = transport.open_session(timeout=self.connect_timeout)
-            channel.get_pty(term="vt100", width=self.term_width, height=24)
+            request_pty(channel, self.pty, width=self.term_width)
             channel.invoke_shell()
         except (paramiko.SSHException, OSError) as err:
             raise ConnectFailed(f"no shell on {self.display_url}: {err}") from None
@@ -235,6 +285,9 @@ class SSHTransport(Transport):
     def _read(self, max_bytes: int, timeout: float) -> bytes:
         # A channel the PBX has closed may still hold its last words ("BYE"): read them
         # before reporting the drop, so the closed flag is not checked here.
+        if self._pending:
+            data, self._pending = self._pending[:max_bytes], self._pending[max_bytes:]
+            return data
         channel = self._channel
         if channel is None:
             raise LineDropped(f"SSH session to {self.display_url} is not open")
@@ -262,23 +315,64 @@ class SSHTransport(Transport):
         return self._channel
 
     def close(self) -> None:
+        self._pending = b""
         channel, self._channel = self._channel, None
         transport, self._transport = self._transport, None
+        hop, self._hop = self._hop, None
         if channel is not None:
             channel.close()
         if transport is not None:
             transport.close()
+        if hop is not None:  # the jump host last: the PBX's session runs inside it
+            hop.close()
 
 
 def from_url(line: LineRequest) -> Transport:
     """``ssh://[user@]host[:port]``: the URL's user wins over the site's username."""
     opts = line.options
     host, port = line.host_port(22)
+    known_hosts = opts.path("known_hosts") or line.known_hosts
+    pbx_login = opts.flag("pbx_login")
+    # Behind a console server a cooked pty echoes every keystroke a second time and
+    # rewrites line ends: raw is the default there; a PBX's own SSH keeps paramiko's.
+    default_pty = "raw" if pbx_login else "cooked"
+    pty = (opts.text("pty", default_pty) or default_pty).lower()
+    if pty not in PTY_KINDS:
+        raise InputError(f"option pty={pty!r} in {opts.url}: expected one of "
+                         f"{', '.join(PTY_KINDS)}")
     return SSHTransport(
         host=host, port=port,
         credentials=Credentials(line.parts.username or line.credentials.username,
                                 line.credentials.password),
-        known_hosts=opts.path("known_hosts") or line.known_hosts,
-        connect_timeout=line.connect_timeout,
+        known_hosts=known_hosts, connect_timeout=line.connect_timeout,
         key_file=opts.path("key_file"), tofu=opts.flag("tofu"), legacy=opts.flag("legacy"),
-        keepalive=opts.integer("keepalive", DEFAULT_KEEPALIVE))
+        keepalive=opts.integer("keepalive", DEFAULT_KEEPALIVE),
+        pbx_login=pbx_login, pty=pty, wake=wake_option(opts),
+        via=_jump_host(opts, line, known_hosts))
+
+
+def _jump_host(opts: LineOptions, line: LineRequest,
+               known_hosts: Path | None) -> SSHTransport | None:
+    """``via=[ssh://]user@bastion[:22]`` with ``via_key_file``: the bastion's own line."""
+    via = opts.text("via")
+    key_file = opts.path("via_key_file")
+    if not via:
+        if key_file is not None:
+            raise InputError(f"option via_key_file in {opts.url} needs via=")
+        return None
+    parts = urlsplit(via if "://" in via else f"ssh://{via}")
+    try:
+        port = parts.port or 22
+    except ValueError:
+        raise InputError(f"bad port in via={via!r} in {opts.url}") from None
+    if parts.scheme != "ssh" or not parts.hostname or not parts.username \
+            or parts.password is not None or parts.query or parts.path not in ("", "/"):
+        raise InputError(f"option via={via!r} in {opts.url}: expected ssh://user@host[:port]")
+    if key_file is None:
+        raise InputError(f"option via in {opts.url} needs via_key_file= (the site's password "
+                         f"is the PBX's and is never sent to the jump host)")
+    return SSHTransport(host=parts.hostname, port=port,
+                        credentials=Credentials(parts.username, None), known_hosts=known_hosts,
+                        connect_timeout=line.connect_timeout, key_file=key_file,
+                        tofu=opts.flag("tofu"), legacy=opts.flag("legacy"),
+                        keepalive=opts.integer("keepalive", DEFAULT_KEEPALIVE))

@@ -8,6 +8,10 @@ answers only requests that would change an option's state (RFC 1143's rule again
 negotiation loops). Data is binary-safe: 0xFF is doubled on the way out and undoubled on
 the way in; a CR going out is sent as CR NUL (the NVT rule) unless an LF follows it.
 The wire format itself is ``agent.line.telnet_codec``, shared with the simulator's server.
+
+A terminal server's telnet port in front of a serial console shows nothing until a key
+is pressed: the ``wake`` options (``wake.py``). A PBX's own telnet port prints its banner
+unasked, so by default nothing is sent.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from agent.line.telnet_codec import DO, DONT, ECHO, SGA, WILL, WONT, TelnetCodec
 from agent.line.transports.base import Transport
 from agent.line.transports.connect import open_tcp_socket
 from agent.line.transports.options import LineRequest
+from agent.line.transports.wake import Wake, press, wake_option
 
 
 class TelnetNegotiator(TelnetCodec):
@@ -43,13 +48,16 @@ class TelnetNegotiator(TelnetCodec):
 
 
 class TelnetTransport(Transport):
-    def __init__(self, *, host: str, port: int = 23, connect_timeout: float = 10.0) -> None:
+    def __init__(self, *, host: str, port: int = 23, connect_timeout: float = 10.0,
+                 wake: Wake | None = None) -> None:
         super().__init__()
         self.host = host
         self.port = port
         self.connect_timeout = connect_timeout
+        self.wake = wake
         self.negotiator = TelnetNegotiator()
         self._sock: socket.socket | None = None
+        self._pending = b""  # what arrived while waking the console, for the first read
 
     @property
     def display_url(self) -> str:
@@ -58,8 +66,20 @@ class TelnetTransport(Transport):
     def open(self) -> None:
         self._sock = open_tcp_socket(self.host, self.port, timeout=self.connect_timeout,
                                      shown=self.display_url)
+        if self.wake is not None:
+            try:
+                self._wake(self.wake)
+            except BaseException:
+                self.close()
+                raise
+
+    def _wake(self, wake: Wake) -> None:
+        self._pending = press(wake, self.write, self._read)
 
     def _read(self, max_bytes: int, timeout: float) -> bytes:
+        if self._pending:
+            data, self._pending = self._pending[:max_bytes], self._pending[max_bytes:]
+            return data
         sock = self._require()
         deadline = time.monotonic() + timeout
         while True:
@@ -94,6 +114,7 @@ class TelnetTransport(Transport):
         return self._sock
 
     def close(self) -> None:
+        self._pending = b""
         sock, self._sock = self._sock, None
         if sock is not None:
             with contextlib.suppress(OSError):
@@ -101,6 +122,7 @@ class TelnetTransport(Transport):
 
 
 def from_url(line: LineRequest) -> Transport:
-    """``telnet://host[:port]``, port 23 by default; no options."""
+    """``telnet://host[:port][?wake=%0D&wake_tries=3&wake_interval=2]``, port 23 by default."""
     host, port = line.host_port(23)
-    return TelnetTransport(host=host, port=port, connect_timeout=line.connect_timeout)
+    return TelnetTransport(host=host, port=port, connect_timeout=line.connect_timeout,
+                           wake=wake_option(line.options))
