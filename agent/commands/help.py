@@ -58,4 +58,10 @@ def manpage() -> str:
     for topic in TOPICS.values():
         page.add_section(topic.name.replace("-", " "), ">",
                          render_roff(topic_markdown(topic.name)))
-    return str(page)
+    return ascii_roff(str(page))
+
+
+def ascii_roff(page: str) -> str:
+    """Non-ASCII as groff's ``\\[uXXXX]`` escapes: the page renders the same whether or not
+    the reader's man runs preconv, whatever the locale."""
+    return "".join(char if ord(char) < 128 else f"\\[u{ord(char):04X}]" for char in page)
