@@ -59,7 +59,7 @@ def attach_completers(parser: argparse.ArgumentParser) -> None:
     """Give the arguments that name a site or a playbook their completer, by ``dest``:
     every command spells them the same way, so one rule covers today's and tomorrow's."""
     by_dest: dict[str, Completer] = {"site": site_ids, "sites": site_list,
-                                     "playbook": playbooks}
+                                     "playbook": playbooks, "scenario": scenarios}
     for action in _actions(parser):
         completer = by_dest.get(action.dest)
         if completer is not None:
@@ -116,22 +116,39 @@ def playbooks(prefix: str, **_: Any) -> list[str]:
         return []
 
 
+def scenarios(prefix: str, **_: Any) -> list[str]:
+    """``pbxdiag simulate <TAB>``: the shipped scenarios by name, and YAML files here."""
+    try:
+        from simulators.scenario import scenario_names
+
+        names = [name for name in scenario_names() if name.startswith(prefix)]
+        return (names + _yaml_files(prefix))[:MAX_CANDIDATES]
+    except Exception:  # completion stays silent
+        return []
+
+
 def _playbooks(prefix: str) -> list[str]:
     from agent.paths import SHIPPED_PLAYBOOKS
 
-    folder, _sep, _name = prefix.rpartition("/")
-    base = Path(os.path.expanduser(folder)) if folder else Path()
-    found: list[str] = []
-    for entry in _listing(base):
-        shown = f"{folder}/{entry.name}" if folder else entry.name
-        if entry.is_dir():
-            found.append(f"{shown}/")
-        elif entry.suffix in (".yaml", ".yml"):
-            found.append(shown)
+    found = _yaml_files(prefix)
     for shipped in sorted(SHIPPED_PLAYBOOKS.glob("*.yaml"))[:MAX_CANDIDATES]:
         found.append(_shown(shipped))
     unique = dict.fromkeys(item for item in found if item.startswith(prefix))
     return list(unique)[:MAX_CANDIDATES]
+
+
+def _yaml_files(prefix: str) -> list[str]:
+    """The YAML files and the folders in the folder ``prefix`` names, as typed."""
+    folder, slash, _name = prefix.rpartition("/")
+    base = Path(os.path.expanduser(folder or slash)) if slash else Path()
+    found: list[str] = []
+    for entry in _listing(base):
+        shown = f"{folder}/{entry.name}" if slash else entry.name
+        if entry.is_dir():
+            found.append(f"{shown}/")
+        elif entry.suffix in (".yaml", ".yml"):
+            found.append(shown)
+    return [item for item in found if item.startswith(prefix)]
 
 
 def _listing(base: Path) -> list[Path]:

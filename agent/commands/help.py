@@ -21,7 +21,7 @@ def register(commands: Any) -> None:
         "help", help="show a help topic (inventory, playbooks, tickets, exit-codes)",
         description="Print a topic from the docs/ pages; with no topic, list them.")
     help_.add_argument("topic", nargs="?", choices=list(TOPICS), metavar="TOPIC",
-                       help=f"one of: {', '.join(TOPICS)}")
+                       help="the topic to print (none: list the topics)")
     help_.add_argument("--man", action="store_true",
                        help="print the whole manual page (roff) instead: "
                             "pbxdiag help --man | man -l -")

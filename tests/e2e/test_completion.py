@@ -140,6 +140,14 @@ def test_playbooks_complete_from_the_playbooks_folder(tmp_path: Path) -> None:
     assert str(REPO / "playbooks" / "health-check.yaml") in found
 
 
+def test_simulator_scenarios_complete_by_name(tmp_path: Path) -> None:
+    shipped = sorted(path.stem for path in (REPO / "simulators" / "scenarios").glob("*.yaml"))
+    assert bash_complete(tmp_path, "pbxdiag simulate panasonic-") == [
+        name for name in shipped if name.startswith("panasonic-")]
+    assert bash_complete(tmp_path, "pbxdiag simulate panasonic-dead") == [
+        "panasonic-dead-trunk-card"]
+
+
 @pytest.mark.parametrize("inventory_text", [
     "sites: [unclosed\n",                                  # not YAML
     "sites:\n  a: {customer: A}\n",                         # not the schema
