@@ -119,9 +119,11 @@ def playbooks(prefix: str, **_: Any) -> list[str]:
 def scenarios(prefix: str, **_: Any) -> list[str]:
     """``pbxdiag simulate <TAB>``: the shipped scenarios by name, and YAML files here."""
     try:
-        from simulators.scenario import scenario_names
+        from agent.paths import PROJECT_ROOT
 
-        names = [name for name in scenario_names() if name.startswith(prefix)]
+        # read as files, not imported: only the simulate and demo commands load simulators
+        shipped = sorted(PROJECT_ROOT.joinpath("simulators", "scenarios").glob("*.yaml"))
+        names = [path.stem for path in shipped[:MAX_CANDIDATES] if path.stem.startswith(prefix)]
         return (names + _yaml_files(prefix))[:MAX_CANDIDATES]
     except Exception:  # completion stays silent
         return []
