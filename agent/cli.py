@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 
 from agent import logsetup
 from agent.commands import GROUPS
+from agent.commands.completion import complete_if_asked
 from agent.config import apply_defaults
 from agent.crash import write_crash_report
 from agent.errors import (
@@ -64,7 +65,9 @@ def _version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.umask(GROUP_UMASK if os.environ.get("PBXDIAG_GROUP") else PRIVATE_UMASK)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    complete_if_asked(parser)  # the shell's TAB: print candidates and exit, nothing run
+    args = parser.parse_args(argv)
     logsetup.configure(verbose=args.verbose)
     handler: Handler = args.handler
     try:

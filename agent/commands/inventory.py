@@ -25,7 +25,8 @@ def register(commands: Any) -> None:
     validate.add_argument("files", nargs="+", type=Path, metavar="FILE",
                           help="inventory files to check")
     validate.add_argument("--json", action="store_true",
-                          help="one JSON object per problem instead of text")
+                          help="one JSON report: each file, and every problem as {file, "
+                               "line, column, message}")
     validate.set_defaults(handler=_validate)
 
 
@@ -37,22 +38,28 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from agent.commands.problems import located, print_report
     from agent.inventory import inventory_problems, load_inventory
 
-    bad = 0
+    files: list[dict[str, Any]] = []
+    problems: list[dict[str, Any]] = []
     for path in args.files:
-        problems = inventory_problems(path)
-        bad += bool(problems)
-        for problem in problems:
-            if args.json:
-                print(json.dumps({"file": problem.path, "line": problem.line,
-                                  "column": problem.column, "message": problem.message}))
-            else:
-                print(problem.located(), file=sys.stderr)
-        if not problems and not args.json:
-            sites = len(load_inventory(path).sites)
+        found = inventory_problems(path)
+        if found:
+            files.append({"file": str(path), "ok": False, "problems": len(found)})
+            problems.extend(located(problem, path) for problem in found)
+            if not args.json:
+                for problem in found:
+                    print(problem.located(), file=sys.stderr)
+            continue
+        sites = len(load_inventory(path).sites)
+        files.append({"file": str(path), "ok": True, "sites": sites})
+        if not args.json:
             print(f"{path}: ok ({sites} site{'s' * (sites != 1)})")
-    if bad and not args.json:
+    bad = sum(1 for entry in files if not entry["ok"])
+    if args.json:
+        print_report(files, problems)
+    elif bad:
         print(f"{bad} of {len(args.files)} inventor{'ies' if len(args.files) != 1 else 'y'} "
               "invalid", file=sys.stderr)
     return EXIT_BAD_INPUT if bad else EXIT_OK

@@ -20,6 +20,9 @@ def register(commands: Any) -> None:
     validate = actions.add_parser("validate", help="validate playbook files (and includes)")
     validate.add_argument("files", nargs="+", type=Path, metavar="FILE",
                           help="playbook files to check (their includes are checked too)")
+    validate.add_argument("--json", action="store_true",
+                          help="one JSON report: each file, and every problem as {file, "
+                               "line, column, message}")
     validate.set_defaults(handler=_validate)
 
 
@@ -32,24 +35,35 @@ def _schema(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     """Every problem of every file, one ``file:line:column: message`` line each."""
+    from agent.commands.problems import located, print_report
     from agent.errors import PlaybookError
     from agent.playbook import PlaybookInvalidError, load_playbook
 
-    bad = 0
+    files: list[dict[str, Any]] = []
+    problems: list[dict[str, Any]] = []
     for path in args.files:
         try:
             playbook = load_playbook(path)
         except PlaybookInvalidError as err:
-            bad += 1
-            for problem in err.problems:
-                print(problem.located(), file=sys.stderr)
+            found = list(err.problems)
         except PlaybookError as err:
-            bad += 1
-            print(err.located(), file=sys.stderr)
+            found = [err]
         else:
             steps = sum(1 for _ in playbook.walk())
-            print(f"{path}: ok ({playbook.name!r}, {steps} step{'s' * (steps != 1)})")
-    if bad:
+            files.append({"file": str(path), "ok": True, "name": playbook.name,
+                          "steps": steps})
+            if not args.json:
+                print(f"{path}: ok ({playbook.name!r}, {steps} step{'s' * (steps != 1)})")
+            continue
+        files.append({"file": str(path), "ok": False, "problems": len(found)})
+        problems.extend(located(problem, path) for problem in found)
+        if not args.json:
+            for problem in found:
+                print(problem.located(), file=sys.stderr)
+    bad = sum(1 for entry in files if not entry["ok"])
+    if args.json:
+        print_report(files, problems)
+    elif bad:
         print(f"{bad} of {len(args.files)} playbook{'s' * (len(args.files) != 1)} invalid",
               file=sys.stderr)
     return EXIT_BAD_INPUT if bad else EXIT_OK

@@ -79,7 +79,7 @@ def test_validate_reports_every_problem_without_connecting(tmp_path: Path) -> No
                           str(inventory), "--json"], capture_output=True, text=True,
                          timeout=60, check=False)
     assert run.returncode == 2
-    problems = [json.loads(line) for line in run.stdout.splitlines()]
+    problems = json.loads(run.stdout)["problems"]  # one report (issue 19)
     assert [(p["line"], p["column"]) for p in problems] == [(9, 13), (14, 33)]
     assert "unknown option(s) baud" in problems[0]["message"]
     assert "is not set" in problems[1]["message"]
