@@ -100,6 +100,11 @@ _SITE = {
         "credentials": {**_CREDENTIALS, "description": "how to log in to the PBX"},
         "timeout": {"type": "number", "exclusiveMinimum": 0, "default": 15,
                     "description": "seconds to wait for each PBX answer"},
+        "reach_timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600,
+                          "default": 180,
+                          "description": "seconds, over all paths, to reach the PBX and "
+                                         "log in (a modem path also has its own line_time, "
+                                         "60 s by default)"},
         "maintenance": MAINTENANCE_SCHEMA,
     },
 }
@@ -235,6 +240,8 @@ class Site:
     credentials: CredentialRef = field(default_factory=CredentialRef)
     known_hosts: Path | None = None
     timeout: float = 15.0
+    #: The run's total for reaching the PBX over every path (dialling, redials, logins).
+    reach_timeout: float = 180.0
     #: What is wrong with this site's own configuration (a path URL, its credentials, its
     #: id), found at load time without dialling. Such a site is refused — exit 2, nothing
     #: dialled, nothing filed — while the inventory's other sites still run.
@@ -343,6 +350,7 @@ def _site(source: yamlsource.YamlSource, site_id: str, raw: dict[str, Any],
         ),
         known_hosts=_relative(base, raw.get("known_hosts")),
         timeout=float(raw.get("timeout", 15.0)),
+        reach_timeout=float(raw.get("reach_timeout", 180.0)),
         maintenance=maintenance_windows(site_id, raw.get("maintenance") or [], lambda m, i, k:
                                         source.error(InventoryError, m,
                                                      ("sites", site_id, "maintenance", i, k))),
@@ -374,6 +382,11 @@ def _with_problems(site: Site, source: yamlsource.YamlSource) -> Site:
         except InputError as err:
             problems.append(source.error(InventoryError, f"site {site.id!r}: {err.message}",
                                          (*at, "paths", index)))
+            continue
+        stray = _known_hosts_outside(url, source)
+        if stray:
+            problems.append(source.error(InventoryError, f"site {site.id!r}: {stray}",
+                                         (*at, "paths", index)))
     try:
         site.credentials.resolve()
     except InventoryError as err:
@@ -383,6 +396,26 @@ def _with_problems(site: Site, source: yamlsource.YamlSource) -> Site:
     located = tuple(InventoryError(p.message, path=p.path, line=p.line, column=p.column)
                     for p in problems)
     return replace(site, problems=located) if located else site
+
+
+def _known_hosts_outside(url: str, source: yamlsource.YamlSource) -> str | None:
+    """A URL's own ``known_hosts=`` file is written to (trust on first use appends): it
+    must lie in the inventory's folder or pbxdiag's data dir, never anywhere at all."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from agent.paths import default_data_dir
+
+    named = parse_qs(urlsplit(url).query).get("known_hosts")
+    if not named:
+        return None
+    path = Path(named[-1]).expanduser().resolve()
+    roots = [default_data_dir().resolve()]
+    if source.path is not None:
+        roots.append(Path(source.path).resolve().parent)
+    if any(path.is_relative_to(root) for root in roots):
+        return None
+    return (f"known_hosts={named[-1]} in a path URL must be in the inventory's folder or "
+            f"the data dir ({', '.join(str(r) for r in roots)})")
 
 
 def _relative(base: Path, value: str | None) -> Path | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -255,11 +256,22 @@ def _open_first_path(site: Site, credentials: Credentials, tried: list[PathAttem
     works, so a login that drops or times out falls through to the next path as well.
     Why each path failed is noted, with whether the line reached the site and whether the
     PBX then said nothing at all (the evidence for ``pbx-dead``). A login the PBX refused
-    (``AuthFailed``) stops: the next path reaches the same PBX with the same credentials."""
+    (``AuthFailed``) stops: the next path reaches the same PBX with the same credentials.
+
+    All of it happens within the site's ``reach_timeout``: a path not started by then is
+    recorded as not tried, and a modem stops redialling at it."""
+    reach_by = time.monotonic() + site.reach_timeout
     for url in site.paths:
+        remaining = reach_by - time.monotonic()
+        if remaining <= 0:
+            tried.append(PathAttempt(_shown(url), f"not tried: the site's {site.reach_timeout:g}"
+                                     " s for reaching the PBX were spent"))
+            continue
         transport = transport_for_url(url, credentials=credentials,
                                       known_hosts=site.known_hosts,
-                                      connect_timeout=site.timeout)
+                                      connect_timeout=min(site.timeout, remaining))
+        transport.reach_by = reach_by
+        log.info("trying path", site=site.id, url=transport.display_url)
         reached = False
         try:
             transport.open()
@@ -305,3 +317,8 @@ def _finish(result: RunResult, files: RunFiles,
     result.write(files.result)
     log.info("run finished", site=result.site, run_id=result.run_id, status=result.status.value)
     return result, files
+
+
+def _shown(url: str) -> str:
+    """A path's URL as results show it, when no transport was built for it."""
+    return REDACTOR.scrub(url.split("?", 1)[0])

@@ -9,6 +9,7 @@ farewell. A vendor driver states its words and writes only its parsers and progr
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import ModuleType
@@ -69,23 +70,31 @@ class ConsoleDriver(Driver):
         if not self.console.transport.authenticates:
             self._login(credentials)
         else:
-            self.console.wait_for_prompt(LOGIN_TIMEOUT)
+            self.console.wait_for_prompt(self._login_wait())
         # Paging off first: every pager round trip holds the customer's line longer.
         self.run_command(self.paging_off)
 
+    def _login_wait(self) -> float:
+        """Each login wait, within the run's deadline for reaching the PBX (the runner
+        sets ``transport.reach_by``): a silent console cannot hold the run past it."""
+        reach_by = self.console.transport.reach_by
+        if reach_by is None:
+            return LOGIN_TIMEOUT
+        return max(1.0, min(LOGIN_TIMEOUT, reach_by - time.monotonic()))
+
     def _login(self, credentials: Credentials) -> None:
         console = self.console
-        console.wait_for([self.username_prompt + r"\Z"], LOGIN_TIMEOUT,
+        console.wait_for([self.username_prompt + r"\Z"], self._login_wait(),
                          what="the login prompt")
         console.sendline(credentials.username or "")
-        console.wait_for([self.password_prompt + r"\Z"], LOGIN_TIMEOUT,
+        console.wait_for([self.password_prompt + r"\Z"], self._login_wait(),
                          what="the password prompt")
         if credentials.password is not None:
             console.send_secret(credentials.password)
         else:
             console.sendline("")
         index = console.wait_for([console.dialect.prompt + r"\Z", self.login_refused],
-                                 LOGIN_TIMEOUT, what="the login result")
+                                 self._login_wait(), what="the login result")
         if index == 1:
             raise AuthFailed("the PBX refused the maintenance login")
 

@@ -32,6 +32,9 @@ def _assert_refused(site: Site, run_stderr: str, returncode: int, text: str) -> 
     ("telnt://127.0.0.1:{port}", "unsupported line type 'telnt'"),
     ("ssh://INSTALLER@127.0.0.1:99999", "bad port"),
     ("modem:///dev/ttyS9", "modem URL needs the number to dial"),
+    # trust on first use appends to known_hosts: never to any file the URL names
+    ("ssh://INSTALLER@127.0.0.1:{port}?tofu=1&known_hosts=/etc/passwd",
+     "known_hosts=/etc/passwd in a path URL must be in the inventory's folder or the data dir"),
 ])
 def test_a_bad_path_url_is_exit_2_before_dialling(healthy_site: Site, url: str,
                                                     text: str) -> None:
@@ -112,3 +115,12 @@ def test_an_unreadable_inventory_refuses_the_whole_fleet(healthy_site: Site,
                                str(healthy_site.output))
     assert run.returncode == 2 and f"{broken}:" in run.stderr
     assert not (healthy_site.output / "runs").exists()
+
+
+def test_a_url_known_hosts_inside_the_inventory_folder_is_accepted(healthy_site: Site) -> None:
+    kept = healthy_site.workdir / "known_hosts"
+    healthy_site.write_inventory(f"ssh://INSTALLER@127.0.0.1:{healthy_site.endpoint.port}"
+                                 f"?known_hosts={kept}")
+    run = healthy_site.run_health_check()
+    assert run.returncode == 0, run.stdout + run.stderr
+

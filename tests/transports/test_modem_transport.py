@@ -73,7 +73,7 @@ def test_each_dial_failure_is_its_typed_error(book: PhoneBook, modem: ModemEndpo
                                               numeric: bool) -> None:
     getattr(book, tell)(NUMBER)
     url = modem_url(modem, retries=0, init=NUMERIC_INIT if numeric else None)
-    with pytest.raises(error, match=f"{word} \\(after 1 attempts\\)"):
+    with pytest.raises(error, match=f"{word} \\(after 1 attempt\\)"):
         line_for(url).open()
     assert modem.modem.wait_on_hook(5)
     assert modem.modem.events[-1].detail == f"dial failed: {word}"
@@ -292,3 +292,23 @@ def test_with_numeric_codes_the_pbx_hang_up_ends_the_call_without_an_escape(
     assert modem.modem.wait_on_hook(5)
     kinds = modem.modem.event_kinds()
     assert "escape" not in kinds[kinds.index("connect"):], kinds
+
+
+def test_the_path_line_time_bounds_every_redial(book: PhoneBook, modem: ModemEndpoint) -> None:
+    """Ten redials allowed, but only 1.5 s of line time: the modem gives up when the next
+    back-off would pass it, and says why (a dead PBX must not hold a run for minutes)."""
+    book.busy(NUMBER)
+    with pytest.raises(LineBusy, match="its line time is spent"):
+        line_for(modem_url(modem, retries=10, backoff=1, line_time=1.5)).open()
+    assert 1 <= len(book.dialled) <= 2  # not 11
+    assert modem.modem.wait_on_hook(5)
+
+
+def test_the_run_deadline_for_reaching_the_pbx_stops_the_redials(
+        book: PhoneBook, modem: ModemEndpoint) -> None:
+    book.busy(NUMBER)
+    line = line_for(modem_url(modem, retries=10, backoff=1))
+    line.reach_by = time.monotonic() + 1.5  # what the runner sets from reach_timeout
+    with pytest.raises(LineBusy, match="its line time is spent"):
+        line.open()
+    assert 1 <= len(book.dialled) <= 2

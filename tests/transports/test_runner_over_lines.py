@@ -4,6 +4,7 @@ in pieces by a badly configured PBX on a slow line — in no file, log or messag
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import socket
@@ -185,3 +186,38 @@ def test_a_refused_login_stops_at_that_path(pbx: PbxState, tmp_path: Path,
     assert result.error is not None and result.error.startswith("AuthFailed")
     assert [a.url for a in result.paths_tried] == [refusing.url]
     assert result.paths_tried[0].error.startswith("AuthFailed") and result.path is None
+
+
+def test_paths_not_started_within_the_site_reach_timeout_are_recorded_not_tried(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A terminal server port that accepts and never speaks holds the first path for the
+    site's timeout; with reach_timeout spent by then, the second path is not tried."""
+    monkeypatch.setenv(VARIABLE, SECRET)
+    quiet = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        quiet.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                accepted.append(quiet.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        port = quiet.getsockname()[1]
+        slow = site(f"tcp://127.0.0.1:{port}", f"telnet://127.0.0.1:{port + 1}",
+                    tmp_path=tmp_path)
+        slow = dataclasses.replace(slow, timeout=1.0, reach_timeout=0.5)
+        result, _ = run_site(slow, PLAYBOOK, output_dir=tmp_path / "out")
+    finally:
+        stop.set()
+        thread.join(5)
+        quiet.close()
+        for conn in accepted:
+            conn.close()
+    assert result.status is RunStatus.UNREACHABLE
+    first, second = result.paths_tried
+    assert first.reached and "CommandTimeout" in first.error
+    assert second.error.startswith("not tried: the site's 0.5 s for reaching the PBX")

@@ -30,6 +30,9 @@ class Transport(ABC):
     def __init__(self) -> None:
         self.bytes_in = 0
         self.bytes_out = 0
+        #: The run's deadline for reaching the PBX (``time.monotonic()``), set by the
+        #: runner before ``open``: a line that retries (the modem) stops redialling there.
+        self.reach_by: float | None = None
 
     @property
     @abstractmethod

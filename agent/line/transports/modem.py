@@ -167,6 +167,9 @@ class ModemOptions:
     guard: float = 1.0  # the modem's S12 guard time, in seconds
     carrier_file: Path | None = None
     carrier_poll: float = 0.25
+    #: Line time for reaching the PBX on this path, every attempt and back-off included:
+    #: a dead PBX or a number nobody answers must not hold the run for S7 × attempts.
+    line_time: float = 60.0
 
 
 class ModemTransport(Transport):
@@ -214,18 +217,30 @@ class ModemTransport(Transport):
             raise
 
     def _connect_with_retries(self) -> None:
+        """Dial, and redial with back-off, within the path's line time (``line_time``)
+        and the run's own deadline for reaching the PBX (``reach_by``), whichever is first.
+        Each attempt is logged as it happens (on a terminal too: it is a warning)."""
+        deadline = time.monotonic() + self.options.line_time
+        if self.reach_by is not None:
+            deadline = min(deadline, self.reach_by)
         for attempt in range(self.options.retries + 1):
             self.attempts = attempt + 1
+            log.warning("modem dialling", url=self.display_url, attempt=attempt + 1,
+                        of=self.options.retries + 1)
             try:
                 self._initialise()
-                self._dial()
+                self._dial(deadline)
                 return
             except RETRYABLE as err:
-                if attempt == self.options.retries:
-                    raise type(err)(f"{err} (after {attempt + 1} attempts)") from None
                 delay = self.options.backoff * 2 ** attempt
-                log.info("modem dial failed, redialling", url=self.display_url,
-                         error=str(err), attempt=attempt + 1, backoff_s=delay)
+                spent = time.monotonic() + delay >= deadline
+                if attempt == self.options.retries or spent:
+                    why = "; its line time is spent" if spent and \
+                        attempt < self.options.retries else ""
+                    raise type(err)(f"{err} (after {attempt + 1} attempt"
+                                    f"{'s' * (attempt > 0)}{why})") from None
+                log.warning("modem dial failed, redialling", url=self.display_url,
+                            error=str(err), attempt=attempt + 1, backoff_s=delay)
                 if self._cancel.wait(delay):
                     raise ConnectFailed(f"redial of {self.display_url} cancelled") from err
 
@@ -240,13 +255,14 @@ class ModemTransport(Transport):
                 raise ConnectFailed(f"the modem on {self.device} answered {said} "
                                     f"to {command!r}")
 
-    def _dial(self) -> None:
+    def _dial(self, deadline: float) -> None:
         command = f"ATD{'P' if self.options.pulse else 'T'}{self.options.number}"
         self._state = _State.DIALING
-        result = self._command(command, self.options.dial_timeout)
+        wait = max(1.0, min(self.options.dial_timeout, deadline - time.monotonic()))
+        result = self._command(command, wait)
         if result is None:
             self._abort_dial()
-            raise NoAnswer(f"no result from the modem within {self.options.dial_timeout:g}s "
+            raise NoAnswer(f"no result from the modem within {wait:g}s "
                            f"of dialling {self.options.number}")
         if result.word == "CONNECT":
             self._online(result)
@@ -488,5 +504,6 @@ def from_url(line: LineRequest) -> Transport:
         dial_timeout=opts.number("dial_timeout", 60.0, minimum=1.0),
         command_timeout=opts.number("command_timeout", 5.0, minimum=0.1),
         guard=opts.number("guard", 1.0), carrier_file=opts.path("carrier_file"),
-        carrier_poll=opts.number("carrier_poll", 0.25, minimum=0.01))
+        carrier_poll=opts.number("carrier_poll", 0.25, minimum=0.01),
+        line_time=opts.number("line_time", 60.0, minimum=1.0))
     return ModemTransport(device=device, options=options, settings=serial_settings(opts))
