@@ -21,6 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from agent.errors import InputError
 from agent.paths import default_data_dir
 
 if TYPE_CHECKING:
@@ -62,7 +63,6 @@ def register(commands: Any) -> None:
 
 
 def _conditions(args: argparse.Namespace) -> LineConditions:
-    from agent.errors import InputError
     from simulators.lines import LineConditions
 
     try:
@@ -89,7 +89,13 @@ def _simulate(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     with contextlib.ExitStack() as stack:
-        for record in _serve(stack, pbx, args, folder, password):
+        try:
+            records = _serve(stack, pbx, args, folder, password)
+        except OSError as err:  # a port in use, a device that cannot be made: say so
+            raise InputError(f"cannot start the simulator's lines: {err.strerror or err} "
+                             "(another simulator on that port? give another port, or 0 "
+                             "for a free one)") from None
+        for record in records:
             print(json.dumps({**record, "username": USERNAME, "password": password,
                               "scenario": args.scenario}), flush=True)
         stop.wait()

@@ -125,3 +125,19 @@ def test_the_password_is_stable_per_state_dir_or_given(tmp_path: Path) -> None:
     assert other != first
     assert _announce([*state, "--password", "Rehearse-1234"], tmp_path)["password"] \
         == "Rehearse-1234"
+
+
+def test_a_port_in_use_is_a_clear_error_not_a_crash(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "agent.cli", "simulate",
+                               "panasonic-healthy", "--telnet", str(port), "--state-dir",
+                               str(tmp_path / "state")], capture_output=True, text=True,
+                              timeout=60, check=False)
+    assert done.returncode == 2, done.stderr
+    assert "cannot start the simulator's lines: Address already in use" in done.stderr
+    assert "crash report" not in done.stderr and "Traceback" not in done.stderr
