@@ -273,10 +273,14 @@ def _garbled_reply(pbx: PbxState, fault: Fault) -> None:
 
 def garbled(pbx: PbxState, typed: str) -> list[str] | None:
     """The lines a ``garbled_reply`` fault prints instead of the answer to ``typed`` (the
-    command compared word by word, case-insensitively), or None when none applies."""
+    command compared word by word, case-insensitively), or None when none applies. With
+    ``after: N`` the first N times the command is typed are answered truly (a read-back
+    after a write garbled, the read before it not)."""
     words = typed.upper().split()
     for fault in pbx.active_faults():
         if fault.kind == GARBLED and fault.params["command"].upper().split() == words:
+            if pbx.count_use(GARBLED, typed) < int(fault.params.get("after") or 0):
+                return None
             lines: list[str] = fault.params["reply"].split("\n")
             return lines
     return None
@@ -320,7 +324,7 @@ FAULTS: dict[str, FaultSpec] = {spec.kind: spec for spec in (
     FaultSpec(UNRELIABLE, {"mode": "ignore", "writes": 0}, _programming_unreliable, _no_op,
               "flaky NVRAM: a WRITE/PUT is answered OK but the old value stays (ignore) or "
               "the value loses its last character (corrupt); writes: the first N, 0 = all"),
-    FaultSpec(GARBLED, {"command": "", "reply": ""}, _garbled_reply, _no_op,
+    FaultSpec(GARBLED, {"command": "", "reply": "", "after": 0}, _garbled_reply, _no_op,
               "the console answers one command with the given text (a garbled reply; "
               "lines split at \\n), after doing what the command does"),
 )}

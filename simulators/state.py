@@ -518,6 +518,19 @@ class PbxState:
         with self.lock:
             return [Fault(f.kind, dict(f.params), list(f.log_seqs), f.saved) for f in self._faults]
 
+    def count_use(self, kind: str, command: str) -> int:
+        """How often the active ``kind`` fault for ``command`` applied before (this use
+        counted): a fault that acts only after the first N uses keeps its count here."""
+        words = command.upper().split()
+        with self.lock:
+            for fault in self._faults:
+                if fault.kind == kind and str(fault.params.get("command", "")).upper().split() \
+                        == words:
+                    seen = int(fault.saved or 0)
+                    fault.saved = seen + 1
+                    return seen
+        return 0
+
     def has_fault(self, kind: str) -> bool:
         with self.lock:
             return any(f.kind == kind for f in self._faults)
