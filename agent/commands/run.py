@@ -87,7 +87,7 @@ def filing_json(filing: Filing | None) -> dict[str, Any]:
     """What the register did, as ``fleet --json`` says it: each fault's ticket (reference,
     action, priority, identity, deadlines) and the tickets this run proved cleared."""
     if filing is None:
-        return {"tickets": [], "cleared": [], "maintenance": None}
+        return {"tickets": [], "cleared": [], "maintenance": None, "engineer_action": None}
     tickets = []
     for fault, outcome in filing.faults:
         t = outcome.ticket
@@ -97,8 +97,11 @@ def filing_json(filing: Filing | None) -> dict[str, Any]:
                         "identity": fault.identity, "state": t.state,
                         "response_due": t.response_due.isoformat(),
                         "parts_due": t.parts_due.isoformat() if t.parts_due else None})
+    notice = filing.engineer_action
     return {"tickets": tickets, "cleared": [t.ref for t in filing.cleared],
-            "maintenance": filing.maintenance_json()}
+            "maintenance": filing.maintenance_json(),
+            "engineer_action": None if notice is None else
+            {"ref": notice.ref, "kind": notice.kind, "detail": notice.detail}}
 
 
 def run_options(args: argparse.Namespace) -> RunOptions:

@@ -89,6 +89,9 @@ def _filing_lines(filing: Filing, exit_code: int, half_programmed: bool) -> list
     if half_programmed:
         lines.append("  verdict:   !!! PBX MAY BE HALF-PROGRAMMED — check it by hand before "
                      "anything else is done on this site")
+        if filing.engineer_action is not None:
+            lines.append(f"  engineer:  {filing.engineer_action.ref} — the desk is told "
+                         "(an engineer action: no customer ticket, no SLA clock)")
     elif not filing.faults:
         lines.append(f"  verdict:   {_NO_FAULT_VERDICT.get(exit_code, 'not diagnosed')}")
     for fault, outcome in filing.faults:

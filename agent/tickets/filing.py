@@ -21,7 +21,7 @@ from agent.tickets.classify import Classification
 from agent.tickets.excerpt import transcript_excerpt
 from agent.tickets.faults import classify_all
 from agent.tickets.identity import from_signature, observed, related
-from agent.tickets.model import RunDetails
+from agent.tickets.model import EngineerAction, RunDetails
 from agent.tickets.register import Outcome, Register, Ticket
 
 
@@ -35,6 +35,8 @@ class Filing:
     #: The window the site was in: nothing was filed, ``found`` is what the run saw.
     maintenance: Window | None = None
     found: tuple[Classification, ...] = ()
+    #: A PBX that may be half-programmed: the desk is told (no ticket, no SLA clock).
+    engineer_action: EngineerAction | None = None
 
     @property
     def classification(self) -> Classification | None:
@@ -64,6 +66,7 @@ def file_run(register: Register, site: Site, result: RunResult,
         found = classify_all(result) if (diagnosed(result) or result.pbx_dead) \
             and result.status is not RunStatus.ERROR else ()
         return Filing(maintenance=window, found=tuple(found))
+    action = _engineer_action(register, site, result, moment)
     if not diagnosed(result) and not result.half_programmed and not result.pbx_dead:
         return Filing()  # a change-only run says nothing about the site's health
     if result.status is RunStatus.ERROR and not result.half_programmed:
@@ -89,7 +92,19 @@ def file_run(register: Register, site: Site, result: RunResult,
 
     cleared = register.record_all_clear(site_id=site.id, run_id=result.run_id, now=moment,
                                         which=proven_clear, playbook=result.playbook)
-    return Filing(faults=filed, cleared=tuple(cleared))
+    return Filing(faults=filed, cleared=tuple(cleared), engineer_action=action)
+
+
+def _engineer_action(register: Register, site: Site, result: RunResult,
+                     moment: datetime) -> EngineerAction | None:
+    """A run that may have left the PBX half-programmed tells the desk, once per run."""
+    if not result.half_programmed:
+        return None
+    detail = next((step.message for step in result.steps
+                   if "HALF-PROGRAMMED" in step.message), "a change could not be verified")
+    return register.record_engineer_action(site_id=site.id, customer=site.title,
+                                           run_id=result.run_id, kind="half_programmed",
+                                           detail=detail, now=moment)
 
 
 def diagnosed(result: RunResult) -> bool:

@@ -122,6 +122,20 @@ class SentEscalation:
 
 
 @dataclass(frozen=True, slots=True)
+class EngineerAction:
+    """Something the desk must act on that is no customer fault and has no SLA clock: a
+    PBX that may be half-programmed. One per run (``run_id``), ``EA-YYYY-NNNNNN``."""
+
+    ref: str
+    site_id: str
+    customer: str
+    run_id: str
+    kind: str  # "half_programmed"
+    detail: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxMessage:
     """One notification for one channel, as queued in the same transaction as its change."""
 

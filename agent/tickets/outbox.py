@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from agent.tickets.model import Ticket
+from agent.tickets.model import EngineerAction, Ticket
 
 EVENTS: Final[Mapping[str, str]] = {
     "opened": "new fault",
@@ -22,7 +22,17 @@ EVENTS: Final[Mapping[str, str]] = {
     "flapping": "fault is flapping",
     "escalated": "escalated",
     "resolved": "resolved",
+    "engineer_action": "engineer action needed",
 }
+
+
+def action_payload(action: EngineerAction, *, seq: int) -> dict[str, Any]:
+    """An engineer action's notice: no priority, no SLA clock — what happened, where, and
+    the run that says so."""
+    return {"event": "engineer_action", "event_id": f"{action.ref}.{seq}", "seq": seq,
+            "at": _iso(action.created_at), "ref": action.ref, "kind": action.kind,
+            "site_id": action.site_id, "customer": action.customer,
+            "run_id": action.run_id, "detail": action.detail}
 
 
 def build_payload(ticket: Ticket, *, event: str, seq: int, at: datetime, detail: str = "",

@@ -34,6 +34,7 @@ from agent.tickets.lifecycle import (
 from agent.tickets.model import (
     AuditEntry,
     Channel,
+    EngineerAction,
     Occurrence,
     OutboxMessage,
     OutboxStatus,
@@ -44,7 +45,7 @@ from agent.tickets.model import (
     TicketNotFound,
     iso,
 )
-from agent.tickets.outbox import build_payload
+from agent.tickets.outbox import action_payload, build_payload
 from agent.tickets.rules import OPENED_STATE, REF_PREFIX
 from agent.tickets.schema import SCHEMA_VERSION
 from agent.tickets.sla import Contract
@@ -174,6 +175,27 @@ class Register:
             return tickets
 
     # --- lifecycle ---------------------------------------------------------------------
+
+    def record_engineer_action(self, *, site_id: str, customer: str, run_id: str,
+                               kind: str, detail: str, now: datetime) -> EngineerAction:
+        """An engineer action for this run (once: a run recorded again gives the same one)
+        and its notice on every channel, in one transaction. No ticket, no SLA clock."""
+        with self._store.transaction() as tx:
+            existing = tx.action_for_run(run_id)
+            if existing is not None:
+                return existing
+            year = rules.ref_year(now)
+            ref = f"EA-{year:04d}-{tx.bump_counter(f'action_ref:{year:04d}'):06d}"
+            action = EngineerAction(ref=ref, site_id=site_id, customer=customer,
+                                    run_id=run_id, kind=kind, detail=detail,
+                                    created_at=_stored(now))
+            tx.insert_action(action)
+            seq = tx.next_seq(ref)
+            payload = action_payload(action, seq=seq)
+            for channel in channels.names():
+                tx.enqueue(ref=ref, seq=seq, event="engineer_action", channel=channel,
+                           payload=payload, at=now)
+            return action
 
     def set_state(self, ref: str, state: str, *, who: str, now: datetime,
                   note: str = "") -> Ticket:

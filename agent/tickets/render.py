@@ -27,6 +27,9 @@ _LONDON: Final = ZoneInfo("Europe/London")
 
 def subject(payload: Mapping[str, Any]) -> str:
     """``[FR-2026-000123] P2 Major System Failure — Acme Ltd, Bolton`` (+ what happened)."""
+    if payload["event"] == "engineer_action":
+        return (f"[{payload['ref']}] ENGINEER ACTION: PBX MAY BE HALF-PROGRAMMED — "
+                f"{payload['customer']}")
     text = (f"[{payload['ref']}] {payload['priority']} {payload['title']} — "
             f"{payload['customer']}")
     event = payload["event"]
@@ -66,6 +69,8 @@ def render_email(message: OutboxMessage, *, sender: str, to: Sequence[str],
 
 def email_body(payload: Mapping[str, Any]) -> str:
     """Plain text a support engineer can act on from a phone."""
+    if payload["event"] == "engineer_action":
+        return action_body(payload)
     lines = [f"{payload['ref']}: {payload['priority']} {payload['title']} "
              f"({payload['fault_class']} fault)",
              f"Event:      {EVENTS.get(payload['event'], payload['event'])}"
@@ -101,6 +106,22 @@ def email_body(payload: Mapping[str, Any]) -> str:
     if payload.get("transcript"):
         lines += ["", f"Full transcript: {payload['transcript']}"]
     return "\n".join(lines) + "\n"
+
+
+def action_body(payload: Mapping[str, Any]) -> str:
+    """An engineer action: not a customer fault, no SLA clock — check the PBX by hand."""
+    return "\n".join([
+        f"{payload['ref']}: engineer action needed — the PBX MAY BE HALF-PROGRAMMED",
+        f"Customer:   {payload['customer']} [{payload['site_id']}]",
+        f"Run:        {payload['run_id']}",
+        f"At:         {_when(payload['at'])}",
+        "",
+        "A programming change could not be verified or rolled back. Check the setting on",
+        "the PBX by hand before anything else is done on this site. This is not a customer",
+        "fault and has no SLA clock.",
+        "",
+        f"What happened: {payload['detail']}",
+    ]) + "\n"
 
 
 def webhook_body(message: OutboxMessage) -> bytes:

@@ -236,8 +236,49 @@ def v5_maintenance_windows(conn: sqlite3.Connection) -> None:
     ))
 
 
+def v6_engineer_actions(conn: sqlite3.Connection) -> None:
+    """Engineer actions: what the desk must act on that is no customer fault and has no
+    SLA clock (a PBX that may be half-programmed). Their notices go through the same
+    outbox, so it no longer requires its ``ref`` to be a ticket's; rebuilt with its rows."""
+    _run(conn, (
+        """CREATE TABLE engineer_actions (
+            ref        TEXT PRIMARY KEY,
+            site_id    TEXT NOT NULL,
+            customer   TEXT NOT NULL,
+            run_id     TEXT NOT NULL UNIQUE,
+            kind       TEXT NOT NULL,
+            detail     TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE outbox_v6 (
+            id              INTEGER PRIMARY KEY,
+            ref             TEXT NOT NULL,      -- a ticket's or an engineer action's
+            seq             INTEGER NOT NULL,
+            event           TEXT NOT NULL,
+            channel         TEXT NOT NULL,
+            payload         TEXT NOT NULL,
+            created_at      TEXT NOT NULL,
+            status          TEXT NOT NULL DEFAULT 'pending'
+                            CHECK (status IN ('pending', 'sent', 'skipped', 'failed')),
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            lease_owner     TEXT,
+            lease_until     TEXT,
+            sent_at         TEXT,
+            last_error      TEXT,
+            UNIQUE (ref, seq, channel)
+        )""",
+        "INSERT INTO outbox_v6 SELECT id, ref, seq, event, channel, payload, created_at, status,"
+        " attempts, next_attempt_at, lease_owner, lease_until, sent_at, last_error FROM outbox",
+        "DROP TABLE outbox",
+        "ALTER TABLE outbox_v6 RENAME TO outbox",
+        "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
+        "CREATE INDEX outbox_ticket ON outbox (ref, channel, id)",
+    ))
+
+
 #: Append only.
 MIGRATIONS: Final[tuple[Migration, ...]] = (v1_initial, v2_lifecycle_escalations_outbox,
                                             v3_derived_counts_any_channel, v4_fault_identity,
-                                            v5_maintenance_windows)
+                                            v5_maintenance_windows, v6_engineer_actions)
 SCHEMA_VERSION: Final = len(MIGRATIONS)

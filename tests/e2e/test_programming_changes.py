@@ -265,3 +265,34 @@ def test_busy_out_then_restore_a_trunk(panasonic_site: VendorSite) -> None:
     assert steps(result)["CO line in service"]["status"] == "changed"
     assert steps(result)["CO line usable again"]["status"] == "ok"
     assert programming(pbx) == before
+
+
+def test_a_half_programmed_pbx_is_an_engineer_action_mailed_to_the_desk(
+        vendor_site: VendorSite) -> None:
+    """Not a customer fault with an SLA clock: one engineer action (EA-…), one mail that
+    says to check the PBX by hand, no ticket — and the same run filed again adds nothing."""
+    from agent.tickets import Register
+    from tests.e2e.test_notify_after_run import NOTIFICATIONS
+    from tests.tickets.servers import smtp_server
+
+    pbx = vendor_site.pbx
+    number, _ = first_extension(pbx)
+    pbx.inject_fault("programming_unreliable", mode="corrupt")
+    with smtp_server() as mailbox:
+        vendor_site.inventory.write_text(vendor_site.inventory.read_text()
+                                         + NOTIFICATIONS.format(port=mailbox.port))
+        run, result = vendor_site.run_json("rename-extension.yaml", "--apply",
+                                           extension=number, name=NEW_NAME)
+    assert run.returncode == 4, run.stdout + run.stderr
+    action = result["engineer_action"]
+    assert action["ref"].startswith("EA-") and action["kind"] == "half_programmed"
+    assert result["tickets"] == []
+    (mail,) = mailbox.messages
+    assert "ENGINEER ACTION: PBX MAY BE HALF-PROGRAMMED" in str(mail["Subject"])
+    assert action["ref"] in str(mail["Subject"])
+    body = mail.get_content()
+    assert "not a customer" in body and "no SLA clock" in body
+    with Register(vendor_site.db) as register:
+        assert register.list_tickets() == []
+        (queued,) = register.outbox(ref=action["ref"], channel="email")
+        assert queued.status == "sent"

@@ -28,6 +28,7 @@ from agent.tickets.flapping import Event
 from agent.tickets.lifecycle import CLOSED_STATES, Resolution
 from agent.tickets.model import (
     AuditEntry,
+    EngineerAction,
     Occurrence,
     OccurrenceKind,
     OutboxMessage,
@@ -203,6 +204,24 @@ class SqliteTransaction:
 
     def insert_ticket(self, ticket: Ticket) -> None:
         self._conn.execute(rows.TICKET_INSERT, rows.ticket_columns(ticket))
+
+    def insert_action(self, action: EngineerAction) -> bool:
+        """Insert unless this run already has its action; True when a row was added."""
+        cursor = self._conn.execute(
+            "INSERT OR IGNORE INTO engineer_actions (ref, site_id, customer, run_id, kind,"
+            " detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (action.ref, action.site_id, action.customer, action.run_id, action.kind,
+             action.detail, iso(action.created_at)))
+        return cursor.rowcount == 1
+
+    def action_for_run(self, run_id: str) -> EngineerAction | None:
+        row = self._conn.execute("SELECT * FROM engineer_actions WHERE run_id = ?",
+                                 (run_id,)).fetchone()
+        if row is None:
+            return None
+        return EngineerAction(ref=row["ref"], site_id=row["site_id"], customer=row["customer"],
+                              run_id=row["run_id"], kind=row["kind"], detail=row["detail"],
+                              created_at=datetime.fromisoformat(row["created_at"]))
 
     def add_occurrence(self, ref: str, *, run_id: str, at: datetime, kind: OccurrenceKind,
                        priority: Priority | None, playbook: str | None = None) -> bool:
