@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from agent.paths import default_data_dir
+from agent.paths import SHIPPED_PLAYBOOKS, default_data_dir
 
 GROUPS = ("demo", "run", "fleet", "schedule", "tickets", "simulate", "playbook", "inventory",
           "sites", "config", "smdr", "completion", "help")
@@ -29,6 +29,16 @@ def add_inventory_option(parser: argparse.ArgumentParser, *, required: bool = Tr
                              "config.yaml)")
     if required:
         parser.set_defaults(inventory_required=True)
+
+
+def playbook_argument(value: str) -> Path:
+    """A playbook file, or a shipped playbook's name: ``health-check`` is
+    ``playbooks/health-check.yaml`` when no file of that name is here."""
+    given = Path(value)
+    if given.exists() or given.suffix in (".yaml", ".yml") or "/" in value:
+        return given
+    shipped = SHIPPED_PLAYBOOKS / f"{value}.yaml"
+    return shipped if shipped.is_file() else given
 
 
 def db_path(args: argparse.Namespace) -> Path:

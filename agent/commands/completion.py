@@ -135,6 +135,7 @@ def _playbooks(prefix: str) -> list[str]:
     found = _yaml_files(prefix)
     for shipped in sorted(SHIPPED_PLAYBOOKS.glob("*.yaml"))[:MAX_CANDIDATES]:
         found.append(_shown(shipped))
+        found.append(shipped.stem)  # run and fleet take a shipped playbook by its name
     unique = dict.fromkeys(item for item in found if item.startswith(prefix))
     return list(unique)[:MAX_CANDIDATES]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent import logsetup
-from agent.commands import add_db_option, add_inventory_option, db_path
+from agent.commands import add_db_option, add_inventory_option, db_path, playbook_argument
 from agent.paths import default_data_dir
 
 if TYPE_CHECKING:
@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 
 def register(commands: Any) -> None:
     fleet = commands.add_parser("fleet", help="run a playbook against many sites at once")
-    fleet.add_argument("playbook", type=Path, help="the playbook YAML file every site runs")
+    fleet.add_argument("playbook", type=playbook_argument,
+                       help="the playbook every site runs: a YAML file, or a shipped "
+                            "playbook's name (health-check)")
     add_inventory_option(fleet, help="the inventory YAML file of the sites")
     fleet.add_argument("--sites", default=None,
                        help="comma-separated site ids (default: every site)")

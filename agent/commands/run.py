@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent import logsetup
-from agent.commands import add_db_option, add_inventory_option, db_path
+from agent.commands import add_db_option, add_inventory_option, db_path, playbook_argument
 from agent.errors import InputError
 from agent.paths import default_data_dir
 
@@ -23,8 +23,9 @@ _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 def register(commands: Any) -> None:
     run = commands.add_parser("run", help="run a playbook against one site")
-    run.add_argument("playbook", type=Path,
-                     help="the playbook YAML file (e.g. playbooks/health-check.yaml)")
+    run.add_argument("playbook", type=playbook_argument,
+                     help="the playbook: a YAML file, or a shipped playbook's name "
+                          "(health-check for playbooks/health-check.yaml)")
     run.add_argument("--site", required=True, help="site id from the inventory")
     add_inventory_option(run, help="the inventory YAML file that names the site")
     run.add_argument("--output", type=Path, default=None,
