@@ -78,6 +78,7 @@ _CREDENTIALS = {
                                          "relative to the inventory)"},
     },
 }
+_PATH_URL = {"type": "string", "pattern": r"^[a-z0-9]+://"}
 _SITE = {
     "type": "object",
     "additionalProperties": False,
@@ -91,10 +92,13 @@ _SITE = {
         "contract": {**_NAME, "default": "standard",
                      "description": "a name from contracts:"},
         "paths": {"type": "array", "minItems": 1,
-                  "items": {"type": "string", "pattern": r"^[a-z0-9]+://"},
+                  "items": {"anyOf": [_PATH_URL, {
+                      "type": "object", "additionalProperties": False, "required": ["url"],
+                      "properties": {"url": _PATH_URL, "credentials": _CREDENTIALS}}]},
                   "examples": [["ssh://INSTALLER@10.1.2.3:22",
                                 "modem:///dev/ttyUSB0?number=01204368634"]],
-                  "description": "line URLs, tried in order (docs/transports.md)"},
+                  "description": "line URLs, tried in order (docs/transports.md); a path "
+                                 "with its own login is {url: ..., credentials: {...}}"},
         "known_hosts": {**_NAME, "examples": ["known_hosts"],
                         "description": "SSH host keys (relative to the inventory)"},
         "credentials": {**_CREDENTIALS, "description": "how to log in to the PBX"},
@@ -248,6 +252,16 @@ class Site:
     problems: tuple[InventoryError, ...] = ()
     #: Planned work (agent/maintenance.py): runs then file no ticket and mail no one.
     maintenance: tuple[MaintenanceWindow, ...] = ()
+    #: A path's own login, by the path's index (None: the site's ``credentials``).
+    path_credentials: tuple[CredentialRef | None, ...] = ()
+
+    def credentials_for(self, index: int) -> CredentialRef:
+        """The login for the site's path number ``index``: its own, else the site's."""
+        own = self.path_credentials[index] if index < len(self.path_credentials) else None
+        return own if own is not None else self.credentials
+
+    def own_credentials(self, index: int) -> bool:
+        return index < len(self.path_credentials) and self.path_credentials[index] is not None
 
     @property
     def title(self) -> str:
@@ -340,14 +354,12 @@ def _site(source: yamlsource.YamlSource, site_id: str, raw: dict[str, Any],
         name=raw.get("name", ""),
         vendor=raw["vendor"],
         model=raw.get("model"),
-        paths=tuple(raw["paths"]),
+        paths=tuple(p if isinstance(p, str) else p["url"] for p in raw["paths"]),
+        path_credentials=tuple(_credential_ref(base, p.get("credentials"))
+                               if isinstance(p, dict) else None for p in raw["paths"]),
         contract=contract,
         contract_terms=dict(contracts.get(contract, {})),
-        credentials=CredentialRef(
-            username=creds.get("username"),
-            password_env=creds.get("password_env"),
-            password_file=_relative(base, creds.get("password_file")),
-        ),
+        credentials=_credential_ref(base, creds) or CredentialRef(),
         known_hosts=_relative(base, raw.get("known_hosts")),
         timeout=float(raw.get("timeout", 15.0)),
         reach_timeout=float(raw.get("reach_timeout", 180.0)),
@@ -387,15 +399,27 @@ def _with_problems(site: Site, source: yamlsource.YamlSource) -> Site:
         if stray:
             problems.append(source.error(InventoryError, f"site {site.id!r}: {stray}",
                                          (*at, "paths", index)))
-    try:
-        site.credentials.resolve()
-    except InventoryError as err:
-        key = "password_env" if site.credentials.password_env else "password_file"
-        problems.append(source.error(InventoryError, f"site {site.id!r}: {err.message}",
-                                     (*at, "credentials", key)))
+    logins: list[tuple[CredentialRef, tuple[str | int, ...]]] = [
+        (site.credentials, (*at, "credentials"))]
+    logins += [(ref, (*at, "paths", index, "credentials"))
+               for index, ref in enumerate(site.path_credentials) if ref is not None]
+    for ref, where in logins:
+        try:
+            ref.resolve()
+        except InventoryError as err:
+            key = "password_env" if ref.password_env else "password_file"
+            problems.append(source.error(InventoryError, f"site {site.id!r}: {err.message}",
+                                         (*where, key)))
     located = tuple(InventoryError(p.message, path=p.path, line=p.line, column=p.column)
                     for p in problems)
     return replace(site, problems=located) if located else site
+
+
+def _credential_ref(base: Path, raw: dict[str, Any] | None) -> CredentialRef | None:
+    if raw is None:
+        return None
+    return CredentialRef(username=raw.get("username"), password_env=raw.get("password_env"),
+                         password_file=_relative(base, raw.get("password_file")))
 
 
 def _known_hosts_outside(url: str, source: yamlsource.YamlSource) -> str | None:

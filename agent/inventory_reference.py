@@ -54,6 +54,8 @@ def _table(title: str, node: Mapping[str, Any]) -> str:
 
 
 def _type(node: Mapping[str, Any]) -> str:
+    if "anyOf" in node:
+        return " or ".join(_type(choice) for choice in node["anyOf"])
     if "enum" in node:
         return " \\| ".join(f"`{v}`" for v in node["enum"])
     kind = node.get("type", "")

@@ -192,7 +192,7 @@ class _Line:
 
     def _dial(self) -> Connected | Unreachable:
         try:
-            found = _open_first_path(self.site, self.credentials, self.paths_tried,
+            found = _open_first_path(self.site, self._login_for, self.paths_tried,
                                      self._session_on, self.transcript)
         except AuthFailed as err:  # the PBX said no: the same login elsewhere would too
             return Unreachable(f"{type(err).__name__}: {err}")
@@ -202,11 +202,17 @@ class _Line:
         self._transport, self._driver = found
         return Connected(self._driver)
 
-    def _session_on(self, transport: Transport) -> Driver:
+    def _login_for(self, index: int) -> Credentials:
+        """Path ``index``'s own login when it has one, else the site's (already read)."""
+        if self.site.own_credentials(index):
+            return self.site.credentials_for(index).resolve()
+        return self.credentials
+
+    def _session_on(self, transport: Transport, credentials: Credentials) -> Driver:
         """The PBX session on an open line: the driver logged in (or ConnectionProblem)."""
         driver = self.driver_cls(Console(transport, self.driver_cls.dialect,
                                          transcript=self.transcript, timeout=self.site.timeout))
-        driver.open_session(self.credentials)
+        driver.open_session(credentials)
         return driver
 
     def close(self) -> None:
@@ -246,9 +252,10 @@ class OnFirstUse:
         return getattr(self._dial(), name)
 
 
-def _open_first_path(site: Site, credentials: Credentials, tried: list[PathAttempt],
-                     session_on: Callable[[Transport], Driver], transcript: Transcript
-                     ) -> tuple[Transport, Driver] | None:
+def _open_first_path(site: Site, login_for: Callable[[int], Credentials],
+                     tried: list[PathAttempt],
+                     session_on: Callable[[Transport, Credentials], Driver],
+                     transcript: Transcript) -> tuple[Transport, Driver] | None:
     """Try each path in order (LAN first, modem last) until one gives a PBX session.
 
     A path is no good when the line cannot be opened *or* the session cannot be
@@ -256,17 +263,19 @@ def _open_first_path(site: Site, credentials: Credentials, tried: list[PathAttem
     works, so a login that drops or times out falls through to the next path as well.
     Why each path failed is noted, with whether the line reached the site and whether the
     PBX then said nothing at all (the evidence for ``pbx-dead``). A login the PBX refused
-    (``AuthFailed``) stops: the next path reaches the same PBX with the same credentials.
+    (``AuthFailed``) stops — the next path reaches the same PBX with the same login —
+    unless the next path has a login of its own (its ``credentials`` in the inventory).
 
     All of it happens within the site's ``reach_timeout``: a path not started by then is
     recorded as not tried, and a modem stops redialling at it."""
     reach_by = time.monotonic() + site.reach_timeout
-    for url in site.paths:
+    for index, url in enumerate(site.paths):
         remaining = reach_by - time.monotonic()
         if remaining <= 0:
             tried.append(PathAttempt(_shown(url), f"not tried: the site's {site.reach_timeout:g}"
                                      " s for reaching the PBX were spent"))
             continue
+        credentials = login_for(index)
         transport = transport_for_url(url, credentials=credentials,
                                       known_hosts=site.known_hosts,
                                       connect_timeout=min(site.timeout, remaining))
@@ -277,11 +286,15 @@ def _open_first_path(site: Site, credentials: Credentials, tried: list[PathAttem
             transport.open()
             reached = True
             heard, said = transcript.bytes_received, transcript.bytes_sent
-            driver = session_on(transport)
+            driver = session_on(transport, credentials)
         except AuthFailed as err:
             tried.append(PathAttempt(transport.display_url, f"{type(err).__name__}: {err}",
                                      reached=reached))
             transport.close()
+            if site.own_credentials(index + 1):
+                log.warning("login refused; the next path has its own", site=site.id,
+                            url=transport.display_url)
+                continue
             raise
         except ConnectionProblem as err:
             transport.close()
