@@ -11,7 +11,7 @@ from pathlib import Path
 
 from agent.paths import default_data_dir
 
-GROUPS = ("demo", "run", "fleet", "schedule", "tickets", "simulate", "playbook", "inventory",
+GROUPS = ("demo", "run", "console", "fleet", "schedule", "tickets", "simulate", "playbook", "inventory",
           "sites", "config", "smdr", "completion", "help")
 
 
