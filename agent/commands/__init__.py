@@ -11,8 +11,8 @@ from pathlib import Path
 
 from agent.paths import default_data_dir
 
-GROUPS = ("demo", "run", "console", "fleet", "schedule", "tickets", "simulate", "playbook", "inventory",
-          "sites", "config", "smdr", "completion", "help")
+GROUPS = ("demo", "run", "console", "fleet", "schedule", "tickets", "simulate", "playbook",
+          "inventory", "sites", "config", "smdr", "completion", "help")
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:

@@ -32,7 +32,13 @@ from agent.console_session.escapes import HELP, Action, Escape, KeyEscapes, pars
 from agent.console_session.terminal import TerminalGone, hang_up_on_signals, raw_mode
 from agent.inventory import Site
 from agent.line.console import Console
-from agent.line.errors import CommandRejected, CommandTimeout, ConnectionProblem, ParseError
+from agent.line.errors import (
+    CommandRejected,
+    CommandTimeout,
+    ConnectionProblem,
+    LineDropped,
+    ParseError,
+)
 from agent.line.secrets import MIN_SECRET_LEN, REDACTOR, Secret
 from agent.line.transcript import Transcript
 from agent.runner import _Line, new_run_id
@@ -131,6 +137,8 @@ class ConsoleSession:
         self._tail = ""
         self._secret: bytearray | None = None  # a secret being typed at the PBX's prompt
         self.signalled: int | None = None  # SIGHUP/SIGTERM ended the session
+        self._last_line = ""  # the last whole line sent (was it the logout?)
+        self._typing = ""  # raw mode: the keys sent lately
 
     # --- the session's frame ----------------------------------------------------------
 
@@ -179,14 +187,19 @@ class ConsoleSession:
 
     def _interact(self, driver: Driver) -> None:
         console: Console = driver.console
-        self._show_leftover(console)
         fd = self._fileno()
         with raw_mode(fd) if fd is not None else contextlib.nullcontext(False) as raw:
             self._screen.raw = raw
-            if raw and fd is not None:
-                self._keys(driver, fd)
-            else:
-                self._lines(driver)
+            self._show_leftover(console)
+            try:
+                if raw and fd is not None:
+                    self._keys(driver, fd)
+                else:
+                    self._lines(driver)
+            except LineDropped:
+                if self._last_line.strip().upper() != getattr(driver, "logout", "").upper():
+                    raise
+                self.record.ended = "logged out"  # the engineer typed the logout command
         self._screen.raw = False
 
     def _fileno(self) -> int | None:
@@ -215,6 +228,7 @@ class ConsoleSession:
             if self._wants_secret():
                 self._send_secret(console, text)
             else:
+                self._last_line = text
                 console.sendline(text)
                 self.record.lines_sent += 1
             self._read_reply(console)
@@ -264,6 +278,10 @@ class ConsoleSession:
     def _type(self, console: Console, data: bytes) -> None:
         """Keys for the PBX; at its password prompt they are gathered into one secret."""
         if self._secret is None and not self._wants_secret():
+            self._typing = (self._typing + data.decode("ascii", "replace"))[-_TAIL:]
+            line, end, _rest = self._typing.rpartition("\r")
+            if end:
+                self._last_line = line[line.rfind("\r") + 1:]
             console.send(data)
             return
         secret = self._secret if self._secret is not None else bytearray()
