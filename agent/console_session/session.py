@@ -317,10 +317,7 @@ class ConsoleSession:
         leftover = console.buffer if isinstance(console.buffer, str) else ""
         after = console.after if isinstance(console.after, str) else ""
         console.buffer = ""
-        self._tail = after
-        self._shown(leftover)
-        if not leftover:
-            self._screen.pbx(after)
+        self._shown(after + leftover)
 
     def _wants_secret(self) -> bool:
         return PASSWORD_PROMPT.search(self._tail) is not None
