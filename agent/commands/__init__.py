@@ -11,8 +11,8 @@ from pathlib import Path
 
 from agent.paths import SHIPPED_PLAYBOOKS, default_data_dir
 
-GROUPS = ("demo", "run", "fleet", "schedule", "tickets", "simulate", "playbook", "inventory",
-          "sites", "config", "smdr", "completion", "help")
+GROUPS = ("demo", "run", "console", "fleet", "schedule", "tickets", "simulate", "playbook",
+          "inventory", "sites", "config", "smdr", "completion", "help")
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:

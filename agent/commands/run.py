@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from agent.tickets.filing import Filing
 
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+LINE_WAIT = 60.0
 
 
 def register(commands: Any) -> None:
@@ -46,11 +47,15 @@ def register(commands: Any) -> None:
                      help="answers to front-line questions, a YAML mapping")
     run.add_argument("--var", action="append", default=[], metavar="KEY=VALUE",
                      help="set a playbook var, overriding the playbook's (repeatable)")
+    run.add_argument("--line-wait", type=float, default=LINE_WAIT, metavar="SECONDS",
+                     help="how long to wait while a console session or another run holds "
+                          f"the site's line (default {LINE_WAIT:g}; then exit 3)")
     add_db_option(run)
     run.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    from agent.console_session.lock import site_line
     from agent.diagnose import diagnose
     from agent.inventory import load_inventory
     from agent.playbook import load_playbook
@@ -69,9 +74,12 @@ def _run(args: argparse.Namespace) -> int:
     preflight(playbook, options, extra_vars, vendor=site.vendor)
     output = args.output if args.output is not None else default_data_dir()
     logsetup.configure(log_file=output / "pbxdiag.log")
-    diagnosis = diagnose(site, playbook, output_dir=output, db_path=db_path(args),
-                         extra_vars=extra_vars, options=options,
-                         notifications=notifications)
+    # One process on a site's line at a time (a console session, another run): wait for it.
+    with site_line(output, site.id, who=f"pbxdiag run {args.playbook.name}",
+                   wait=args.line_wait):
+        diagnosis = diagnose(site, playbook, output_dir=output, db_path=db_path(args),
+                             extra_vars=extra_vars, options=options,
+                             notifications=notifications)
     result = diagnosis.result
     if args.json:
         report = {**result.to_json(), **filing_json(diagnosis.filing)}

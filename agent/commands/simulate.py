@@ -17,6 +17,7 @@ import os
 import secrets
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -29,12 +30,21 @@ if TYPE_CHECKING:
     from simulators.lines import LineConditions
 
 USERNAME = "INSTALLER"
+#: With --replay: the session maker for a line that does (True) or does not log in itself.
+Makers = Callable[[bool], Any] | None
 MODEM_NUMBER = "599"  # Panasonic's default floating extension for remote maintenance
 
 
 def register(commands: Any) -> None:
     simulate = commands.add_parser("simulate", help="serve a simulated PBX until interrupted")
-    simulate.add_argument("scenario", help="scenario name or YAML file")
+    simulate.add_argument("scenario", nargs="?", default=None,
+                          help="scenario name or YAML file (or give --replay)")
+    simulate.add_argument("--replay", type=Path, default=None, metavar="TRANSCRIPT",
+                          help="serve a recorded session (a run's or console's "
+                               "transcript.jsonl) back as the PBX")
+    simulate.add_argument("--vendor", choices=("panasonic", "toshiba"), default=None,
+                          help="with --replay: the recording's dialect (default: read "
+                               "from its prompts)")
     lines = simulate.add_argument_group("lines (default: --ssh on a free port)")
     for flag, what in (("--ssh", "SSH"), ("--telnet", "telnet"), ("--tcp", "raw TCP")):
         lines.add_argument(flag, type=int, nargs="?", const=0, default=None, metavar="PORT",
@@ -73,9 +83,7 @@ def _conditions(args: argparse.Namespace) -> LineConditions:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from simulators import load_scenario
-
-    pbx = load_scenario(args.scenario)
+    pbx, makers = _pbx_and_sessions(args)
     if all(v is None for v in (args.ssh, args.telnet, args.tcp, args.rfc2217)) \
             and not (args.pty or args.modem):
         args.ssh = 0
@@ -90,16 +98,44 @@ def _simulate(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, _stop)
     with contextlib.ExitStack() as stack:
         try:
-            records = _serve(stack, pbx, args, folder, password)
+            records = _serve(stack, pbx, args, folder, password, makers=makers)
         except OSError as err:  # a port in use, a device that cannot be made: say so
             raise InputError(f"cannot start the simulator's lines: {err.strerror or err} "
                              "(another simulator on that port? give another port, or 0 "
                              "for a free one)") from None
         for record in records:
             print(json.dumps({**record, "username": USERNAME, "password": password,
-                              "scenario": args.scenario}), flush=True)
+                              "scenario": args.scenario,
+                              "replay": None if args.replay is None else str(args.replay)}),
+                  flush=True)
         stop.wait()
     return 0
+
+
+def _pbx_and_sessions(args: argparse.Namespace) -> tuple[PbxState, Makers]:
+    """The scenario's PBX, or a recording's replay (served by the same line servers; the
+    PBX state is then only the vendor's healthy one, which no session reads)."""
+    from simulators import load_scenario
+
+    if (args.scenario is None) == (args.replay is None):
+        raise InputError("give a scenario or --replay TRANSCRIPT (one of them)")
+    if args.replay is None:
+        if args.vendor is not None:
+            raise InputError("--vendor goes with --replay")
+        return load_scenario(args.scenario), None
+    from simulators.replay import RecordingError, load_recording, replay_session_maker
+
+    try:
+        recording = load_recording(args.replay, vendor=args.vendor)
+    except OSError as err:
+        raise InputError(f"--replay {args.replay}: {err.strerror or err}") from None
+    except RecordingError as err:
+        raise InputError(str(err)) from None
+
+    def makers(login_required: bool) -> Any:
+        return replay_session_maker(recording, login_required=login_required)
+
+    return load_scenario(f"{recording.vendor.lower()}-healthy"), makers
 
 
 def _stable_password(folder: Path) -> str:
@@ -121,7 +157,7 @@ def _stable_password(folder: Path) -> str:
 
 
 def _serve(stack: contextlib.ExitStack, pbx: PbxState, args: argparse.Namespace,
-           folder: Path, password: str) -> list[dict[str, Any]]:
+           folder: Path, password: str, *, makers: Makers = None) -> list[dict[str, Any]]:
     """Start every endpoint asked for (closed by ``stack``); one record per endpoint."""
     from simulators import serve_ssh
     from simulators.lines import serve_tcp, serve_telnet
@@ -131,31 +167,41 @@ def _serve(stack: contextlib.ExitStack, pbx: PbxState, args: argparse.Namespace,
     if args.ssh is not None:
         ssh = stack.enter_context(serve_ssh(pbx, port=args.ssh, password=password,
                                             host_key_path=folder / "ssh_host_ed25519_key",
-                                            drop_after_bytes=args.drop_after))
+                                            drop_after_bytes=args.drop_after,
+                                            session_factory=_maker(makers, False)))
         records.append({"kind": "ssh", "host": ssh.host, "port": ssh.port,
                         "url": f"ssh://{USERNAME}@{ssh.host}:{ssh.port}",
                         "known_hosts": ssh.known_hosts_line()})
     for kind, port, serve in (("telnet", args.telnet, serve_telnet), ("tcp", args.tcp, serve_tcp)):
         if port is not None:
             tcp = stack.enter_context(serve(pbx, port=port, password=password,
-                                            conditions=conditions))
+                                            conditions=conditions,
+                                            session_maker=_maker(makers, True)))
             records.append({"kind": kind, "host": tcp.host, "port": tcp.port, "url": tcp.url})
-    records += _serve_serial(stack, pbx, args, conditions, password)
+    records += _serve_serial(stack, pbx, args, conditions, password, makers=makers)
     if args.modem:
-        records.append(_serve_modem(stack, pbx, folder, conditions, password))
+        records.append(_serve_modem(stack, pbx, folder, conditions, password,
+                                    makers=makers))
     return records
 
 
+def _maker(makers: Makers, login_required: bool) -> Any:
+    return None if makers is None else makers(login_required)
+
+
 def _serve_serial(stack: contextlib.ExitStack, pbx: PbxState, args: argparse.Namespace,
-                  conditions: LineConditions, password: str) -> list[dict[str, Any]]:
+                  conditions: LineConditions, password: str,
+                  *, makers: Makers = None) -> list[dict[str, Any]]:
     from simulators.lines import serve_pty, serve_rfc2217
 
     records: list[dict[str, Any]] = []
     if args.pty:
-        device = stack.enter_context(serve_pty(pbx, password=password, conditions=conditions))
+        device = stack.enter_context(serve_pty(pbx, password=password, conditions=conditions,
+                                             session_maker=_maker(makers, True)))
         records.append({"kind": "serial", "device": device, "url": f"serial://{device}"})
     if args.rfc2217 is not None:
-        device = stack.enter_context(serve_pty(pbx, password=password, conditions=conditions))
+        device = stack.enter_context(serve_pty(pbx, password=password, conditions=conditions,
+                                             session_maker=_maker(makers, True)))
         server = stack.enter_context(serve_rfc2217(device, port=args.rfc2217))
         records.append({"kind": "rfc2217", "host": server.host, "port": server.port,
                         "device": device, "url": server.url})
@@ -163,12 +209,13 @@ def _serve_serial(stack: contextlib.ExitStack, pbx: PbxState, args: argparse.Nam
 
 
 def _serve_modem(stack: contextlib.ExitStack, pbx: PbxState, folder: Path,
-                 conditions: LineConditions, password: str) -> dict[str, Any]:
+                 conditions: LineConditions, password: str,
+                 *, makers: Makers = None) -> dict[str, Any]:
     from simulators.lines import PhoneBook, serve_modem
 
     book = PhoneBook()
     book.add_site(MODEM_NUMBER, pbx, username=USERNAME, password=password,
-                  conditions=conditions)
+                  conditions=conditions, session_maker=_maker(makers, True))
     device, modem = stack.enter_context(serve_modem(book, state_dir=folder))
     return {"kind": "modem", "device": device, "number": MODEM_NUMBER,
             "status_file": str(modem.status_path),

@@ -261,6 +261,14 @@ class Register:
             tx.get(ref)
             return _audit(tx, ref, now, who, action="note", detail=text)
 
+    def record_tried_remotely(self, ref: str, detail: str, *, who: str,
+                              now: datetime) -> AuditEntry:
+        """Something tried remotely on the ticket (a console session): an audit entry
+        ``tried_remotely``, which the ticket's history and the pre-visit pack list."""
+        with self._store.transaction() as tx:
+            tx.get(ref)
+            return _audit(tx, ref, now, who, action="tried_remotely", detail=detail.strip())
+
     # --- escalation --------------------------------------------------------------------
 
     def escalate_due(self, *, now: datetime, who: str = _PBXDIAG,
