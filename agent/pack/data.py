@@ -34,7 +34,7 @@ class Slot:
     model_number: str
     firmware: str
     status: str
-    faulty: bool
+    faulty: bool  # the PBX reports the card out of service (alarms alone: shown, not marked)
     alarms: tuple[str, ...]
 
 
@@ -127,7 +127,7 @@ def _slots(facts: dict[str, Any], alarms: list[dict[str, Any]]) -> list[Slot]:
         slots.append(Slot(cabinet=key[0], slot=key[1], type=str(card.get("type") or ""),
                           model_number=str(card.get("model_number") or ""),
                           firmware=str(card.get("firmware") or ""), status=status,
-                          faulty=status != "in_service" or key in by_slot,
+                          faulty=status != "in_service",
                           alarms=tuple(by_slot.get(key, ()))))
     return sorted(slots, key=lambda s: (s.cabinet, s.slot))
 

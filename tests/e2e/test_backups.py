@@ -48,6 +48,9 @@ def test_a_rename_between_two_pre_visits_shows_in_the_diff_and_restore_puts_it_b
     diff = json.loads(_backups(site, "diff", "--json"))
     assert diff["changes"] == [{"address": "004 201", "before": '"Reception"',
                                 "after": '"Front Desk"'}]
+    # the second pre-visit's pack shows the change too
+    pack = (site.output / "packs" / "acme-bolton-pre-visit.md").read_text()
+    assert '| 004 201 | "Reception" | "Front Desk" |' in pack
     text = _backups(site, "diff", "1", "2")
     assert '004 201: "Reception" → "Front Desk"' in text
     assert "000" not in text.replace("r1", "").split("ignored", 1)[1]  # the clock is left out
