@@ -12,7 +12,7 @@ from pathlib import Path
 from agent.paths import SHIPPED_PLAYBOOKS, default_data_dir
 
 GROUPS = ("demo", "run", "console", "fleet", "schedule", "tickets", "simulate", "playbook",
-          "inventory", "sites", "config", "smdr", "completion", "help")
+          "inventory", "sites", "config", "smdr", "backups", "pack", "completion", "help")
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:

@@ -81,15 +81,29 @@ def _run(args: argparse.Namespace) -> int:
                              extra_vars=extra_vars, options=options,
                              notifications=notifications)
     result = diagnosis.result
+    pack = _pre_visit_pack(args, site, output) if _is_pre_visit(playbook) else None
     if args.json:
         report = {**result.to_json(), **filing_json(diagnosis.filing)}
         print(json.dumps(report, indent=2, sort_keys=True))
     else:
         print(render_summary(diagnosis))
+        if pack is not None:
+            print(f"  pack:      {pack.html}")
     if result.half_programmed:
         print("pbxdiag: PBX MAY BE HALF-PROGRAMMED — see the failed step before doing "
               "anything else on this site", file=sys.stderr)
     return diagnosis.exit_code
+
+
+def _is_pre_visit(playbook: Any) -> bool:
+    return Path(str(playbook.path or "")).stem == "pre-visit"
+
+
+def _pre_visit_pack(args: argparse.Namespace, site: Any, output: Path) -> Any:
+    """After a pre-visit run is filed, its pack (so it shows the ticket the run opened)."""
+    from agent.commands.pack import write_site_pack
+
+    return write_site_pack(site, data_dir=output, db_path=db_path(args))
 
 
 def filing_json(filing: Filing | None) -> dict[str, Any]:

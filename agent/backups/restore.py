@@ -1,0 +1,127 @@
+"""Put a stored backup back: each differing setting as a playbook ``set`` step.
+
+The driver has a raw ``restore`` that writes backup lines as they are; a restore from the
+desk goes through ``set`` instead, the one guarded write path there is: each setting is
+read, written only with ``--apply``, read back, and rolled back when it did not take (a
+failed rollback is the loud "half-programmed" result). A backup line maps to a setting
+by asking the vendor's programs which setting has that address, so nothing here knows
+a program number. What cannot go back through a setting is listed and left alone: a
+write-only value (masked in the backup), a read-only program (card assignments, the
+software version), and the clock (it has moved on since).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from agent.backups.compare import backup_format
+from agent.errors import InputError, ParseError
+from agent.playbook import Playbook
+from agent.playbook.loader import parse_playbook
+from drivers import driver_class
+from drivers.base import SETTINGS
+
+
+@dataclass(frozen=True, slots=True)
+class SettingWrite:
+    """One vendor-neutral setting to put back (what a playbook ``set`` step takes)."""
+
+    address: str
+    setting: str
+    target: str | None
+    value: str
+    current: str  # the backup line's value now, as the PBX writes it
+
+
+@dataclass(frozen=True, slots=True)
+class LeftAlone:
+    address: str
+    wanted: str | None
+    current: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RestorePlan:
+    writes: tuple[SettingWrite, ...]
+    left_alone: tuple[LeftAlone, ...]
+
+
+def plan_restore(wanted: str, current: str, vendor: str) -> RestorePlan:
+    """What differs between the revision (``wanted``) and the PBX now (``current``)."""
+    fmt = backup_format(vendor)
+    old, now = fmt.settings(wanted), fmt.settings(current)
+    programs: Any = getattr(driver_class(vendor), "programs", None)
+    writes: list[SettingWrite] = []
+    alone: list[LeftAlone] = []
+    for address in sorted(set(old) | set(now)):
+        before, after = old.get(address), now.get(address)
+        if before == after:
+            continue
+        if before is None:
+            alone.append(LeftAlone(address, None, after, "not in the revision"))
+            continue
+        found = _settings_at(programs, address, before)
+        if isinstance(found, str):
+            alone.append(LeftAlone(address, before, after, found))
+            continue
+        for setting, target, value in found:
+            writes.append(SettingWrite(address, setting, target, value, after or ""))
+    return RestorePlan(tuple(writes), tuple(alone))
+
+
+def _settings_at(programs: Any, address: str, raw: str
+                 ) -> list[tuple[str, str | None, str]] | str:
+    """The settings stored at ``address`` with their neutral values, or why there are none."""
+    if programs is None:
+        return "this driver maps no programs to settings"
+    head, *rest = address.split()
+    target = rest[0] if len(rest) == 1 else None
+    found: list[tuple[str, str | None, str]] = []
+    for key, spec in SETTINGS.items():
+        if key == "clock" or (spec.target is None) != (target is None):
+            continue
+        try:
+            if " ".join(str(programs.address(key, target)).split()) != address:
+                continue
+        except InputError:  # this vendor has no such setting, or not with this target
+            continue
+        if spec.write_only or raw.strip("*") == "":
+            return "write-only: masked in the backup, cannot be put back"
+        try:
+            found.append((key, target, str(programs.from_pbx(key, raw))))
+        except (InputError, ParseError) as exc:  # a value we cannot read is left alone
+            return f"value {raw!r} cannot be read: {exc}"
+    if not found:
+        return f"program {head} is not a setting pbxdiag writes (left as it is)"
+    return found
+
+
+def restore_playbook(plan: RestorePlan, revision: int) -> Playbook:
+    """A playbook of ``set`` steps for the plan, the values passed as vars (a backup value
+    is data, never a template), and a backup at the end to record the result."""
+    steps: list[dict[str, Any]] = []
+    values = [{"setting": w.setting, "target": w.target, "value": w.value}
+              for w in plan.writes]
+    for index, write in enumerate(plan.writes):
+        spec: dict[str, Any] = {"setting": write.setting,
+                                "value": f"{{{{ restore[{index}].value }}}}"}
+        if write.target is not None:
+            spec["target"] = f"{{{{ restore[{index}].target }}}}"
+        steps.append({"name": f"Restore {write.setting} {write.target or ''}".strip()
+                      + f" (r{revision})", "set": spec})
+    steps.append({"name": "Backup after the restore", "backup": True})
+    text = yaml.safe_dump({"name": f"Restore backup r{revision}",
+                           "description": "generated by pbxdiag backups restore",
+                           "vars": {"restore": values}, "steps": steps},
+                          sort_keys=False, allow_unicode=True)
+    return parse_playbook(text, path=f"<restore r{revision}>")
+
+
+def backup_playbook() -> Playbook:
+    """The one-step playbook that takes the PBX's backup as it is now."""
+    return parse_playbook("name: Backup\nsteps:\n  - name: Backup of the programming data\n"
+                          "    backup: true\n", path="<backup>")
