@@ -19,20 +19,27 @@ from urllib.parse import urlsplit
 
 import structlog
 
+from agent.backups import store_run_backups
 from agent.errors import (
     EXIT_BAD_INPUT,
     EXIT_INTERNAL,
+    EXIT_UNREACHABLE,
     InputError,
 )
 from agent.inventory import Site
 from agent.playbook import Playbook, RunOptions
+from agent.playbook.steps.backup import backup_before_changes
 from agent.result import RunResult
 from agent.runner import RunFiles, run_site
+from agent.sitelock import LineInUse, site_line
 from agent.tickets import Register
 from agent.tickets.filing import Filing, file_run
 from agent.verdict import run_exit_code, worst
 
 log = structlog.get_logger(__name__)
+
+#: How long a fleet job waits for a site's line held by another process (a console).
+FLEET_LINE_WAIT = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +57,8 @@ class JobOutcome:
     error: str | None = None  # an unexpected failure of pbxdiag itself, never of the PBX
     #: The site's own configuration is bad input (docs/reliability.md): not dialled.
     refused: str | None = None
+    #: Another process (a console session, a run by hand) held the site's line throughout.
+    busy: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -58,6 +67,8 @@ class JobOutcome:
             return EXIT_INTERNAL
         if self.refused:
             return EXIT_BAD_INPUT
+        if self.busy:
+            return EXIT_UNREACHABLE
         if self.result is None:
             return EXIT_INTERNAL
         return run_exit_code(self.result, self.filing)
@@ -89,7 +100,8 @@ class LineLocks:
 def run_fleet(jobs: Iterable[Job], *, output_dir: Path, db_path: Path, concurrency: int = 8,
               extra_vars: dict[str, object] | None = None,
               options: RunOptions | None = None,
-              on_done: Callable[[JobOutcome], None] | None = None) -> list[JobOutcome]:
+              on_done: Callable[[JobOutcome], None] | None = None,
+              line_wait: float = FLEET_LINE_WAIT) -> list[JobOutcome]:
     """Run every job; one failure never stops the rest.
 
     ``extra_vars`` reach every playbook, e.g. ``scheduled=true`` for the nightly checks.
@@ -100,7 +112,8 @@ def run_fleet(jobs: Iterable[Job], *, output_dir: Path, db_path: Path, concurren
     outcomes: list[JobOutcome] = []
     with Register(db_path) as register, ThreadPoolExecutor(max_workers=concurrency) as pool:
         futures = [pool.submit(_run_job, job, locks, register, output_dir=output_dir,
-                               extra_vars=extra_vars, options=options) for job in jobs]
+                               extra_vars=extra_vars, options=options, line_wait=line_wait)
+                   for job in jobs]
         for future in as_completed(futures):
             outcome = future.result()
             outcomes.append(outcome)
@@ -111,17 +124,26 @@ def run_fleet(jobs: Iterable[Job], *, output_dir: Path, db_path: Path, concurren
 
 def _run_job(job: Job, locks: LineLocks, register: Register, *, output_dir: Path,
              extra_vars: dict[str, object] | None,
-             options: RunOptions | None) -> JobOutcome:
+             options: RunOptions | None, line_wait: float) -> JobOutcome:
     try:
         job.site.check()
     except InputError as err:
         log.warning("site refused: bad configuration", site=job.site.id, error=err.located())
         return JobOutcome(job, None, None, None, refused=err.located())
+    apply = options is not None and options.apply
     try:
-        with locks.holding(job.site):
-            result, files = run_site(job.site, job.playbook, output_dir=output_dir,
-                                     extra_vars=extra_vars, options=options)
+        # This fleet's threads, then other processes (a console session, a run by hand).
+        with locks.holding(job.site), site_line(output_dir, job.site.id, who="pbxdiag fleet",
+                                                 wait=line_wait):
+            result, files = run_site(job.site, backup_before_changes(job.playbook, apply),
+                                     output_dir=output_dir, extra_vars=extra_vars,
+                                     options=options)
+        store_run_backups(output_dir, result)
         filing = file_run(register, job.site, result)
+    except LineInUse as err:
+        log.warning("site busy: another process holds its line", site=job.site.id,
+                    error=str(err))
+        return JobOutcome(job, None, None, None, busy=str(err))
     except Exception as err:
         log.exception("fleet job failed", site=job.site.id)
         return JobOutcome(job, None, None, None, error=f"{type(err).__name__}: {err}")

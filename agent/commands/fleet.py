@@ -31,6 +31,9 @@ def register(commands: Any) -> None:
     fleet.add_argument("--output", type=Path, default=None,
                        help="where run results go (default: XDG data dir)")
     fleet.add_argument("--json", action="store_true", help="one JSON line per site")
+    fleet.add_argument("--line-wait", type=float, default=60.0, metavar="SECONDS",
+                       help="how long a site waits while a console session or another run "
+                            "holds its line (default 60; then that site is busy, exit 3)")
     fleet.add_argument("--var", action="append", default=[], metavar="KEY=VALUE",
                        help="a playbook variable for every site (the nightly run: "
                             "--var scheduled=true)")
@@ -52,7 +55,7 @@ def _fleet(args: argparse.Namespace) -> int:
     return run_and_report(FleetRequest(
         playbook=playbook, inventory=inventory, sites=wanted, concurrency=args.concurrency,
         extra_vars=parse_vars(args.var), output=args.output, db=db_path(args),
-        as_json=args.json))
+        as_json=args.json, line_wait=args.line_wait))
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class FleetRequest:
     db: Path
     as_json: bool
     options: RunOptions | None = None
+    line_wait: float = 60.0
 
 
 def run_and_report(request: FleetRequest) -> int:
@@ -91,7 +95,8 @@ def run_and_report(request: FleetRequest) -> int:
 
     outcomes = run_fleet(jobs, output_dir=output, db_path=request.db,
                          concurrency=request.concurrency, extra_vars=request.extra_vars,
-                         options=request.options, on_done=report)
+                         options=request.options, on_done=report,
+                         line_wait=request.line_wait)
     return fleet_exit_code(outcomes)
 
 
@@ -99,8 +104,9 @@ def _line(outcome: JobOutcome, *, as_json: bool) -> str:
     result, filing = outcome.result, outcome.filing
     ticket = filing.outcome.ticket.ref if filing and filing.outcome else None
     status = result.status.value if result else "refused" if outcome.refused \
-        else "internal-error"
-    problem = outcome.error or outcome.refused or (result.error if result else None)
+        else "busy" if outcome.busy else "internal-error"
+    problem = outcome.error or outcome.refused or outcome.busy \
+        or (result.error if result else None)
     window = filing.maintenance_json() if filing else None
     if as_json:
         return json.dumps({"site": outcome.job.site.id, "status": status, "ticket": ticket,

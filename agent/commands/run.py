@@ -55,12 +55,12 @@ def register(commands: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from agent.console_session.lock import site_line
     from agent.diagnose import diagnose
     from agent.inventory import load_inventory
     from agent.playbook import load_playbook
     from agent.playbook.preflight import preflight
     from agent.reports.summary import render_summary
+    from agent.sitelock import site_line
     from agent.tickets.settings import settings_from_inventory
 
     playbook = load_playbook(args.playbook)

@@ -5,7 +5,7 @@ reads the ssh-style escapes; ``terminal`` owns raw mode and hang-up signals; ``l
 the site's line lock shared with ``pbxdiag run`` across processes.
 """
 
-from agent.console_session.lock import LineInUse, site_line
 from agent.console_session.session import ConsoleSession, SessionRecord
+from agent.sitelock import LineInUse, site_line
 
 __all__ = ["ConsoleSession", "LineInUse", "SessionRecord", "site_line"]

@@ -272,6 +272,15 @@ def test_a_run_is_refused_while_a_console_holds_the_line_naming_it(
         assert "in use by pbxdiag console" in run.stderr and f"pid {process.pid}" in run.stderr
         second = console(tmp_path, "~.\n", "--line-wait", "0")
         assert second.returncode == 3 and "in use by pbxdiag console" in second.stderr
+        fleet_argv, _ = pbxdiag_args(
+            tmp_path, "fleet", "health-check", "--inventory", str(tmp_path / "inventory.yaml"),
+            "--output", str(tmp_path / "data"), "--db", str(tmp_path / "tickets.db"),
+            "--line-wait", "0", "--json")
+        fleet = subprocess.run(fleet_argv, env=env, capture_output=True, text=True,
+                               timeout=60, check=False)
+        assert fleet.returncode == 3, fleet.stdout + fleet.stderr
+        line = json.loads(fleet.stdout.splitlines()[0])
+        assert line["status"] == "busy" and "in use by pbxdiag console" in line["error"]
         process.stdin.close()  # end of input: the first session ends, the line is free
         assert process.wait(30) == 0
     finally:
