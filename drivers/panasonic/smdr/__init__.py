@@ -234,18 +234,54 @@ class _Builder:
         return items
 
     def hybrid(self, text: str) -> list[SmdrLine]:
-        """The hybrid systems' loop: a line starting like a date goes straight to the
-        token reader and the record builder; anything else takes the general path."""
+        """The hybrid systems' loop: the common record line is read by one pattern
+        (``hybrid.FAST``); anything else goes through the token reader and the general
+        path, which read the common line the same way."""
         items: list[SmdrLine] = []
-        for number, raw in numbered_lines(text):
-            fields = hybrid.split(raw) if raw[:1] in _DATE_START else None
+        append = items.append
+        new = tuple.__new__
+        match, stamps, layout = hybrid.FAST.match, self.stamps, self.layout
+        intercom, incoming, outgoing = (CallDirection.INTERCOM, CallDirection.INCOMING,
+                                        CallDirection.OUTGOING)
+        for number, printed in enumerate(text.split("\n"), 1):
+            raw = printed.rstrip("\r") if printed[-1:] == "\r" else printed
+            if not raw or raw.isspace() or "\x00" in raw:  # as ``numbered_lines`` does
+                raw = raw.replace("\x00", "")
+                if not raw or (raw.isspace() and "\f" not in raw):
+                    continue
+            m = match(raw) if raw[0] in _DATE_START else None
+            if m is not None:
+                (date, transfer, time, ext, co, caller_id, dial, hours, minutes, seconds,
+                 code) = m.groups()
+                key = date + " " + time
+                at = stamps.get(key)
+                if at is None:
+                    at = self.stamp(date, time if len(time) == 7 else time.rjust(7, "0"))
+                    if len(stamps) < _MEMO:
+                        stamps[key] = at
+                if type(at) is not str:
+                    if caller_id is not None:
+                        direction, dial = incoming, "<I>" + caller_id
+                    elif dial is None:
+                        direction, dial, caller_id = outgoing, "", ""
+                    else:
+                        direction = intercom if dial.startswith("EXT") else outgoing
+                        caller_id = ""
+                    record = new(SmdrRecord, (
+                        at, "", False, ext or "", co, dial, caller_id, "", None,
+                        int(hours) * 3600 + int(minutes) * 60 + int(seconds), "",
+                        "" if set(code) <= {"."} else code, "TR" if transfer else "",
+                        direction, raw))
+                    append(new(SmdrLine, (number, layout, "record", raw, record, None, "",
+                                          0)))
+                    continue
+            fields = hybrid.split(raw) if raw[0] in _DATE_START else None
             record = self._record(fields, raw) if isinstance(fields, tuple) else None
             if record is None or isinstance(record, str):
-                items.append(self.item((number, raw, _first_pass(raw.lstrip("\f"),
-                                                                 hybrid.split))))
+                append(self.item((number, raw, _first_pass(raw.lstrip("\f"),
+                                                            hybrid.split))))
             else:
-                items.append(tuple.__new__(SmdrLine, (number, self.layout, "record", raw,
-                                                      record, None, "", 0)))
+                append(new(SmdrLine, (number, layout, "record", raw, record, None, "", 0)))
         return items
 
     def _other(self, number: int, raw: str, splitter: _Split | None) -> SmdrLine | None:
