@@ -276,12 +276,12 @@ class _Builder:
                                           0)))
                     continue
             fields = hybrid.split(raw) if raw[0] in _DATE_START else None
-            record = self._record(fields, raw) if isinstance(fields, tuple) else None
-            if record is None or isinstance(record, str):
+            read = self._record(fields, raw) if isinstance(fields, tuple) else None
+            if read is None or isinstance(read, str):
                 append(self.item((number, raw, _first_pass(raw.lstrip("\f"),
                                                             hybrid.split))))
             else:
-                append(new(SmdrLine, (number, layout, "record", raw, record, None, "", 0)))
+                append(new(SmdrLine, (number, layout, "record", raw, read, None, "", 0)))
         return items
 
     def _other(self, number: int, raw: str, splitter: _Split | None) -> SmdrLine | None:
