@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 TODAY = date(2026, 12, 1)
 LINES = 20_000
-REPEATS = 9
+REPEATS = 15
 TARGET = 5.0
 
 CASES: list[tuple[str, Path, Callable[[str], object]]] = [
