@@ -153,11 +153,10 @@ def year_for(month: int, day: int, today: date | None) -> int:
 
 def to_call_record(r: SmdrRecord) -> CallRecord:
     """The model's ``CallRecord`` (the drivers' ``call_records`` getter returns these)."""
-    return CallRecord(ended_at=r.at, extension=r.extension, trunk=r.co, direction=r.direction,
-                      dialled=r.dialled, caller_id=r.caller_id, ddi=r.ddi, ring_s=r.ring,
-                      duration_s=r.duration, account_code=r.account_code,
-                      condition=r.condition, raw=r.raw, cost=r.cost,
-                      year_inferred=r.year_inferred)
+    # Positional (the model's field order): a third cheaper than keywords, once per record.
+    return CallRecord(r.at, r.extension, r.co, r.direction, r.dialled, r.caller_id, r.ddi,
+                      r.ring, r.duration, r.account_code, r.condition, r.raw, r.cost,
+                      r.year_inferred)
 
 
 def to_json(item: SmdrLine) -> dict[str, Any]:

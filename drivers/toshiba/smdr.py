@@ -42,13 +42,13 @@ from drivers.smdr import (
 from drivers.textparse import BadLines
 
 EMPTY_MARKER = "NO SMDR RECORD"
-# Groups: type, originator, terminator, stamp, duration ``HH:MM:SS`` (a stream has few
-# distinct ones: each becomes seconds once), digits.
+# Groups: type, originator and terminator (one text, the cache's key: a stream has few
+# distinct pairs), stamp, duration ``HH:MM:SS`` (few distinct ones too), digits.
 _R102 = re.compile(
-    r"([NSXEBITACM]) \d{3} \d{2} +(DN\d+|T\d{6}|-) +(DN\d+|T\d{6}|-) +"
+    r"([NSXEBITACM]) \d{3} \d{2} +((?:DN\d+|T\d{6}|-) +(?:DN\d+|T\d{6}|-)) +"
     r"(\d\d/\d\d \d\d:\d\d:\d\d) +(\d\d:[0-5]\d:[0-5]\d)\.\d(?: +(\S.*))?$")
 _R103 = re.compile(
-    r"([NSXEBITACM]) \d{3} [ \d]{5}\d (.{9}) (.{9}) (\d\d/\d\d \d\d:\d\d:\d\d) "
+    r"([NSXEBITACM]) \d{3} [ \d]{5}\d (.{9} .{9}) (\d\d/\d\d \d\d:\d\d:\d\d) "
     r"(\d\d:[0-5]\d:[0-5]\d)\.\d(?: (.{0,32}))?$")
 _PARTY_103 = re.compile(r"^(?:DN\d{1,7} *|[TA]\d{8}|- *| {9})$")
 # Groups: CO, station, time, duration ``HH:MM;SS``, and of the tail the dialled digits
@@ -108,9 +108,8 @@ def _read_ctx(text: str, reader: _Reader) -> list[SmdrLine]:
             body = body.lstrip("\f")
         m = match(body)
         if m is not None:
-            kind, orig, term, stamp, duration, digits = m.groups()
-            key = (orig, term)
-            parties = calls[key] if key in calls else reader.call(key)
+            kind, pair, stamp, duration, digits = m.groups()
+            parties = calls[pair] if pair in calls else reader.call(pair)
             at = stamps[stamp] if stamp in stamps else reader.stamp(stamp)
             if parties is not None and at is not None:
                 seconds = durations.get(duration)
@@ -199,7 +198,7 @@ class _Reader:
         self.pattern = _R103 if layout == "toshiba-R1.03" else _R102
         self.stamps: dict[str, datetime | None] = {}
         self.parties: dict[str, tuple[str, str] | None] = {}
-        self.calls: dict[tuple[str, str], tuple[CallDirection, str, str] | None] = {}
+        self.calls: dict[str, tuple[CallDirection, str, str] | None] = {}
         self.durations: dict[str, int] = {}
 
     def item(self, number: int, raw: str, body: str) -> SmdrLine:
@@ -224,9 +223,8 @@ class _Reader:
         match = self.pattern.match(body)
         if match is None:
             return f"not a {self.layout} record"
-        kind, orig, term, stamp, duration, digits = match.groups()
-        key = (orig, term)
-        parties = self.calls[key] if key in self.calls else self.call(key)
+        kind, pair, stamp, duration, digits = match.groups()
+        parties = self.calls[pair] if pair in self.calls else self.call(pair)
         if parties is None:
             return f"originator or terminator not in {self.layout} form"
         at = self.stamps[stamp] if stamp in self.stamps else self.stamp(stamp)
@@ -247,11 +245,16 @@ class _Reader:
             self.durations[duration] = value
         return value
 
-    def call(self, key: tuple[str, str]) -> tuple[CallDirection, str, str] | None:
-        """(direction, station, trunk) of an originator and terminator pair, cached."""
-        orig, term = self.party(key[0]), self.party(key[1])
+    def call(self, pair: str) -> tuple[CallDirection, str, str] | None:
+        """(direction, station, trunk) of an originator and terminator (as matched, the
+        space between them included), cached."""
+        if self.layout == "toshiba-R1.03":
+            orig, term = self.party(pair[:9]), self.party(pair[10:])
+        else:
+            first, second = pair.split()
+            orig, term = self.party(first), self.party(second)
         value = None if orig is None or term is None else _direction(orig, term)
-        self.calls[key] = value
+        self.calls[pair] = value
         return value
 
     def stamp(self, stamp: str) -> datetime | None:

@@ -46,6 +46,8 @@ _ALARM = re.compile(
     r"^(\d\d/\d\d/\d\d) (\d\d:\d\d(?:AM|PM)?) +(MJ|MN) ALM #(\d{3}) (\d\d)([ *])(\d{5})"
     r"(?: (.{0,36}))?$")
 _DDI_AND_CALLER = re.compile(r"^(?:<D>(?P<ddi>[^<]*))?(?:<I>(?P<cid>.*))?$")
+_MAJOR, _MINOR = AlarmLevel.MAJOR, AlarmLevel.MINOR
+_CLASSIFIED = frozenset("E<L")  # dial numbers _classify_dial may read as not outgoing
 _DEFAULT_ORDER: dict[str, DateOrder] = {"panasonic-hybrid": "MDY"}
 _DATE_START = frozenset(" 0123456789")
 _SCAN = 512  # lines searched for a header
@@ -184,8 +186,7 @@ class _Builder:
         alarms, lines whose trailing spaces were lost) takes the general path."""
         layout, match, stamps = self.layout, pattern.match, self.stamps
         splitter = _splitter(layout)
-        intercom, other, incoming, outgoing = (CallDirection.INTERCOM, CallDirection.OTHER,
-                                               CallDirection.INCOMING, CallDirection.OUTGOING)
+        incoming, outgoing = CallDirection.INCOMING, CallDirection.OUTGOING
         items: list[SmdrLine] = []
         append = items.append
         new = tuple.__new__  # a named tuple's own __new__ is a Python-level function
@@ -203,12 +204,10 @@ class _Builder:
             dial = dial.rstrip()
             first = dial[:1]
             caller_id = ddi = ""
-            if first == "E" and dial.startswith("EXT"):
-                direction = intercom
-            elif first == "<":
+            if first == "<" and dial[1:3] == "I>":  # as _classify_dial reads it, no regex
+                direction, caller_id = incoming, dial[3:]
+            elif first in _CLASSIFIED:  # EXT…, LOG IN / LOG OUT, <D>…
                 direction, caller_id, ddi = _classify_dial(dial)
-            elif dial in ("LOG IN", "LOG OUT"):
-                direction = other
             else:
                 direction = outgoing
             if co is None and (direction is incoming or direction is outgoing):
@@ -354,10 +353,10 @@ class _Builder:
             return SmdrLine(number, self.layout, "error", raw, detail=seen)
         virtual = slot_kind == "*"
         sub_code = sub if bb == "00" and not virtual else f"{bb}{slot_kind}{sub}"
-        alarm = Alarm(level=AlarmLevel.MAJOR if level == "MJ" else AlarmLevel.MINOR,
-                      code=code, sub_code=sub_code,
-                      location=None if virtual else self._location(sub),
-                      message=(message or "").rstrip(), first_seen=seen, raw=raw.rstrip())
+        # Positional: a third cheaper than keywords, and a log can be a third alarm lines.
+        alarm = Alarm(_MAJOR if level == "MJ" else _MINOR, code, sub_code,
+                      None if virtual else self._location(sub), (message or "").rstrip(), seen,
+                      raw.rstrip())
         return tuple.__new__(SmdrLine, (number, self.layout, "alarm", raw, None, alarm, "", 0))
 
 
