@@ -9,12 +9,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from agent import yamlsource
 from agent.errors import InputError, InventoryError
 from agent.line.secrets import SecretRef
 from agent.line.transports.base import Credentials
+from drivers.smdr import (
+    DATE_ORDERS,
+    LAYOUT_ALIASES,
+    TIME_FORMATS,
+    DateOrder,
+    SmdrOptions,
+    TimeFormat,
+    pin_problem,
+)
 
 _NAME = {"type": "string", "minLength": 1}
 _CALENDAR = {
@@ -74,6 +83,20 @@ _CREDENTIALS = {
                                          "relative to the inventory)"},
     },
 }
+# The site's SMDR layout, pinned instead of told from the stream (docs/smdr.md): values
+# are the layouts the parsers know; what contradicts the vendor is checked in _smdr.
+_SMDR = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "layout": {"enum": list(LAYOUT_ALIASES), "description": "the SMDR layout the PBX "
+                   "prints (Panasonic A, B, C, hybrid; Toshiba R1.02, R1.03, DK)"},
+        "date_order": {"enum": list(DATE_ORDERS), "description": "Panasonic date order "
+                       "(DD/MM/YY or MM/DD/YY)"},
+        "time": {"enum": list(TIME_FORMATS), "description": "Panasonic clock format; lines "
+                 "in the other one are rejected"},
+    },
+}
 _SITE = {
     "type": "object",
     "additionalProperties": False,
@@ -96,6 +119,8 @@ _SITE = {
         "credentials": {**_CREDENTIALS, "description": "how to log in to the PBX"},
         "timeout": {"type": "number", "exclusiveMinimum": 0, "default": 15,
                     "description": "seconds to wait for each PBX answer"},
+        "smdr": {**_SMDR, "examples": [{"layout": "B", "date_order": "DMY", "time": "12h"}],
+                 "description": "pin the SMDR layout (default: told from the stream)"},
     },
 }
 _ENV_NAME = {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"}
@@ -230,6 +255,8 @@ class Site:
     credentials: CredentialRef = field(default_factory=CredentialRef)
     known_hosts: Path | None = None
     timeout: float = 15.0
+    #: The SMDR layout pinned by ``smdr:`` (None: tell it from the stream).
+    smdr: SmdrOptions | None = None
     #: What is wrong with this site's own configuration (a path URL, its credentials, its
     #: id), found at load time without dialling. Such a site is refused — exit 2, nothing
     #: dialled, nothing filed — while the inventory's other sites still run.
@@ -334,8 +361,27 @@ def _site(source: yamlsource.YamlSource, site_id: str, raw: dict[str, Any],
         ),
         known_hosts=_relative(base, raw.get("known_hosts")),
         timeout=float(raw.get("timeout", 15.0)),
+        smdr=_smdr(source, site_id, raw),
     )
     return _with_problems(site, source)
+
+
+def _smdr(source: yamlsource.YamlSource, site_id: str, raw: dict[str, Any]
+          ) -> SmdrOptions | None:
+    """The site's SMDR pin; one that contradicts the vendor is bad input at its key."""
+    pin: dict[str, str] | None = raw.get("smdr")
+    if pin is None:
+        return None
+    problem = pin_problem(raw["vendor"], pin.get("layout"), pin.get("date_order"),
+                          pin.get("time"))
+    if problem is not None:
+        key, message = problem
+        raise source.error(InventoryError, f"site {site_id!r}: {message}",
+                           ("sites", site_id, "smdr", key))
+    # The schema has checked each value against DATE_ORDERS and TIME_FORMATS.
+    return SmdrOptions(layout=pin.get("layout"),
+                       date_order=cast("DateOrder | None", pin.get("date_order")),
+                       time=cast("TimeFormat | None", pin.get("time")))
 
 
 #: Site ids name folders and files (results, locks): letters, digits, ``. _ -`` only, so an
