@@ -270,7 +270,7 @@ class _Builder:
         if "faults" in top:
             site.faults += [self.fault(item) for item in self.sequence(top["faults"], "faults")]
         if "smdr" in top:
-            site.make_calls = self.smdr(top["smdr"])
+            site.make_calls = self.smdr(top["smdr"], site.make_calls)
         return site
 
     def base(self, top: dict[str, _Field], clock: datetime | None) -> _Site:
@@ -510,10 +510,10 @@ class _Builder:
                 raise self.fail(f"fault: {exc}", f.line) from None
         return inject
 
-    def smdr(self, f: _Field) -> CallHistory:
+    def smdr(self, f: _Field, inherited: CallHistory | None = None) -> CallHistory:
         """``smdr: {calls: 40, span: 2d, seed: 7, layout: B, date_order: MDY, time: 12h}``:
         the layout the SMDR port prints (simulators/smdr_format.py; every key optional)
-        and call history made by the generator.
+        and call history made by the generator (without ``calls``, a base scenario's).
 
         Made last, once every fault is in: a power cut's gap and dead trunks show in it.
         """
@@ -533,7 +533,9 @@ class _Builder:
                     raise self.fail(f"smdr: {exc}", m[key].line) from None
 
         def make_calls(pbx: PbxState) -> None:
-            pbx.set_smdr_format(fmt)
-            if calls:
+            if "calls" in m:
                 CallGenerator(pbx, seed).history(calls, span)
+            elif inherited is not None:
+                inherited(pbx)  # sets the base's format too: this one is set after it
+            pbx.set_smdr_format(fmt)
         return make_calls

@@ -213,7 +213,7 @@ class SmdrEndpoint:
 
     def _stream_items(self, client: _Client) -> None:
         pbx = self._pbx
-        page = _Pager(pbx)
+        page = SmdrPager(pbx)
 
         def leave() -> bool:
             return (client.gone.is_set() or self._listener.stopping or not pbx.responding
@@ -229,7 +229,7 @@ class SmdrEndpoint:
                 after = seq
 
 
-class _Pager:
+class SmdrPager:
     """Vendor lines for SMDR items in the PBX's layout, with Panasonic's page header at
     the top of each page."""
 

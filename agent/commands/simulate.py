@@ -49,6 +49,9 @@ def register(commands: Any) -> None:
     smdr.add_argument("--smdr", type=int, nargs="?", const=0, default=None, metavar="PORT",
                       help="serve the SMDR port over TCP, with its SMDR login (no PORT or "
                            "0: a free port)")
+    smdr.add_argument("--smdr-pty", action="store_true",
+                      help="print SMDR on a pseudo-terminal, as the RS-232 SMDR output (a "
+                           "first byte from the logger starts the printout)")
     smdr.add_argument("--smdr-layout", default=None,
                       choices=("A", "B", "C", "hybrid", "R1.02", "R1.03", "DK"),
                       help="the layout SMDR is printed in (Panasonic A, B, C, hybrid; "
@@ -91,7 +94,7 @@ def _simulate(args: argparse.Namespace) -> int:
     pbx = load_scenario(args.scenario)
     _set_smdr_format(pbx, args)
     if all(v is None for v in (args.ssh, args.telnet, args.tcp, args.rfc2217, args.smdr)) \
-            and not (args.pty or args.modem):
+            and not (args.pty or args.modem or args.smdr_pty):
         args.ssh = 0
     folder = args.state_dir or default_data_dir() / "simulator"
     password = args.password if args.password is not None else _stable_password(folder)
@@ -177,6 +180,12 @@ def _serve(stack: contextlib.ExitStack, pbx: PbxState, args: argparse.Namespace,
                         "layout": pbx.smdr_format.layout, "smdr_user": "SMDR",
                         "smdr_password": DEFAULT_PASSWORD,
                         "url": f"tcp://{smdr.host}:{smdr.port}"})
+    if args.smdr_pty:
+        from simulators.lines.smdr_serial import serve_smdr_pty
+
+        device = stack.enter_context(serve_smdr_pty(pbx, conditions=conditions))
+        records.append({"kind": "smdr-serial", "device": device,
+                        "layout": pbx.smdr_format.layout, "url": f"serial://{device}"})
     records += _serve_serial(stack, pbx, args, conditions, password)
     if args.modem:
         records.append(_serve_modem(stack, pbx, folder, conditions, password))

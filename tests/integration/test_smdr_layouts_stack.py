@@ -1,22 +1,26 @@
 """Every SMDR layout through the whole stack: a scenario sets the layout, the simulator
-prints its calls on its SMDR port (TCP, after the ``SMDR`` login), and the project's
-parser reads them back — the fields, not the text, compared with the calls the scenario
-made. What each layout prints is restated here from shared/DOMAIN.md, not taken from the
-simulator's renderer or the parser, so neither reading checks itself."""
+prints its calls on its SMDR port — over TCP after the ``SMDR`` login, and on its RS-232
+SMDR output (a pty opened with pyserial) — and the project's parser reads them back:
+the fields, not the text, compared with the calls the scenario made. What each layout
+prints is restated here from shared/DOMAIN.md, not taken from the simulator's renderer
+or the parser, so neither reading checks itself."""
 
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from time import monotonic
 from typing import Any
 
 import pytest
+import serial
 
 from drivers.panasonic.smdr import parse_stream as panasonic
 from drivers.smdr import SmdrRecord, SmdrStream
 from drivers.toshiba.smdr import parse_stream as toshiba
 from simulators import CallKind, CallRecord, PbxState, SystemEvent, parse_scenario, serve_smdr
+from simulators.lines.smdr_serial import serve_smdr_pty
 
 DEADLINE = 10.0
 CLOCK = datetime(2026, 3, 20, 17, 0)  # days 18-20 over 12: the stream tells its order
@@ -120,10 +124,11 @@ class Logger:
             assert monotonic() < deadline, f"no {marker!r} in {self.data[-200:]!r}"
             self.read()
 
-    def read(self) -> None:
+    def read(self) -> bytes:
         chunk = self.sock.recv(65536)
         assert chunk, f"the SMDR port closed: {self.data[-200:]!r}"
         self.data += chunk
+        return chunk
 
     def login(self) -> None:
         self.read_until(b"\r\n-")
@@ -133,30 +138,39 @@ class Logger:
         self.data = b""
 
 
-def read_back(pbx: PbxState, vendor: str, layout: str, wanted: list[tuple[Any, ...]]
-              ) -> tuple[SmdrStream, list[tuple[Any, ...]]]:
+def read_back(pbx: PbxState, vendor: str, layout: str, wanted: list[tuple[Any, ...]],
+              line: str) -> tuple[SmdrStream, list[tuple[Any, ...]]]:
     """Read the SMDR port until the parser has read as many records as the scenario
     made (an ``&`` line may come in a later segment: read on until the fields match)."""
     today = pbx.now().date()
-    with serve_smdr(pbx) as endpoint:
-        logger = Logger(endpoint.host, endpoint.port)
-        try:
-            logger.login()
-            deadline = monotonic() + DEADLINE
-            while True:
-                stream = parse(logger.data.decode("latin-1"), vendor, today)
-                got = [fields(i.record, layout) for i in stream.items if i.record]
-                if got == wanted or monotonic() > deadline:
-                    return stream, got
-                logger.read()
-        finally:
-            logger.sock.close()
+
+    def until_read(receive: Callable[[], bytes]) -> tuple[SmdrStream, list[tuple[Any, ...]]]:
+        data, deadline = b"", monotonic() + DEADLINE
+        while True:
+            stream = parse(data.decode("latin-1"), vendor, today)
+            got = [fields(i.record, layout) for i in stream.items if i.record]
+            if got == wanted or monotonic() > deadline:
+                return stream, got
+            data += receive()
+
+    if line == "tcp":
+        with serve_smdr(pbx) as endpoint:
+            logger = Logger(endpoint.host, endpoint.port)
+            try:
+                logger.login()
+                return until_read(logger.read)
+            finally:
+                logger.sock.close()
+    with serve_smdr_pty(pbx) as device, serial.Serial(device, 9600, timeout=DEADLINE) as port:
+        port.write(b"\r")  # wakes the printout, as on the maintenance port
+        return until_read(lambda: port.read(max(1, port.in_waiting)))
 
 
+@pytest.mark.parametrize("line", ["tcp", "serial"])
 @pytest.mark.parametrize(("vendor", "smdr", "layout"), LAYOUTS,
                          ids=[f"{v}-{s}" for v, s, _ in LAYOUTS])
 def test_each_layout_reads_back_the_calls_the_scenario_made(vendor: str, smdr: str,
-                                                           layout: str) -> None:
+                                                           layout: str, line: str) -> None:
     pbx = parse_scenario(SCENARIO.format(vendor=vendor, smdr=smdr),
                          host_clock=lambda: CLOCK)
     printed = [item for _, item in pbx.smdr_items()
@@ -165,7 +179,7 @@ def test_each_layout_reads_back_the_calls_the_scenario_made(vendor: str, smdr: s
     wanted = [e for r in printed if (e := expected(r, layout)) is not None]
     assert len(wanted) >= 20  # enough calls of each kind to mean something
     assert any(r.kind is CallKind.INCOMING and r.ddi for r in calls)
-    stream, got = read_back(pbx, vendor, layout, wanted)
+    stream, got = read_back(pbx, vendor, layout, wanted, line)
     assert got == wanted
     assert stream.layout == layout  # told from the stream itself: nothing pinned
     assert not [i for i in stream.items if i.kind == "error"]
