@@ -56,6 +56,15 @@ _PARTY_103 = re.compile(r"^(?:DN\d{1,7} *|[TA]\d{8}|- *| {9})$")
 _DK = re.compile(
     r"\s*(\*?\d{2,3}\*?)\s+(\d{2,4}|MODM|DISA|MSS)\s+((?:[01]\d|2[0-3]):[0-5]\d)\s+"
     r"(\d\d:[0-5]\d;[0-5]\d)(?:\s+(?:(?:\S+\s+)*?([0-9*#P]{5,})(?!\S)(?:\s+(\S+))?)?.*)?$")
+#: ``_DK`` for the common line, ASCII only (``\d`` and ``\s`` look up Unicode classes,
+#: and cost the pattern half its time): digits ``[0-9]``, spaces the only whitespace,
+#: the tail printable ASCII tokens. Where it matches, its groups are ``_DK``'s; any other
+#: line is tried with ``_DK`` itself.
+_PRINTABLE = "[!-~]"
+_DK_ASCII = re.compile(
+    r" *(\*?[0-9]{2,3}\*?) +([0-9]{2,4}|MODM|DISA|MSS) +((?:[01][0-9]|2[0-3]):[0-5][0-9]) +"
+    rf"([0-9][0-9]:[0-5][0-9];[0-5][0-9])(?: +(?:{_PRINTABLE}+ +)*?([0-9*#P]{{5,}})(?!{_PRINTABLE})"
+    rf"(?: +({_PRINTABLE}+))?(?: +{_PRINTABLE}+)*| +{_PRINTABLE}+(?: +{_PRINTABLE}+)*)?$")
 _DK_SERVICES = frozenset({"MODM", "DISA", "MSS"})
 # Enum members looked up once: a class attribute access per line shows in the cost.
 _OTHER, _OUTGOING, _INCOMING = CallDirection.OTHER, CallDirection.OUTGOING, CallDirection.INCOMING
@@ -96,14 +105,15 @@ def _read_ctx(text: str, reader: _Reader) -> list[SmdrLine]:
     items: list[SmdrLine] = []
     append = items.append
     new = tuple.__new__
+    nul = "\x00" in text  # line noise: looked for per line only where there is some
     last_record = -1  # index in items of the record an ``&`` line may complete
     for number, printed in enumerate(text.split("\n"), 1):
         raw = printed[:-1] if printed[-1:] == "\r" else printed
-        if not raw or raw.isspace() or "\x00" in raw:
+        if nul and "\x00" in raw:
             raw = raw.replace("\x00", "")
-            if not raw or (raw.isspace() and "\f" not in raw):
-                continue
         body = raw.rstrip()
+        if not body and "\f" not in raw:  # blank (a lone form feed is a page)
+            continue
         if body[:1] == "\f":
             body = body.lstrip("\f")
         m = match(body)
@@ -122,6 +132,19 @@ def _read_ctx(text: str, reader: _Reader) -> list[SmdrLine]:
                 last_record = len(items)
                 append(new(SmdrLine, (number, layout, "record", raw, record, None, "", 0)))
                 continue
+        elif body[:1] == "&" and last_record >= 0:  # _continue's common case, inline
+            second = _second_line(body)
+            if type(second) is tuple:
+                target = items[last_record]
+                old = target[4]
+                assert old is not None  # last_record indexes a record
+                record = new(SmdrRecord, (*old[:6], second[0] or old[6], second[1],
+                                          *old[8:14], old[14] + "\n" + body))
+                items[last_record] = new(SmdrLine, (*target[:4], record, *target[5:]))
+                append(new(SmdrLine, (number, layout, "continuation", raw, None, None, "",
+                                      target[0])))
+                last_record = -1
+                continue
         last_record = _not_read(items, last_record, reader, (number, raw, body))
     return items
 
@@ -129,23 +152,24 @@ def _read_ctx(text: str, reader: _Reader) -> list[SmdrLine]:
 def _read_dk(text: str, reader: _Reader) -> list[SmdrLine]:
     """The Strata DK loop: ``_DK`` inline, as ``dk_record`` reads it; anything else
     through ``_not_read``."""
-    layout, match = reader.layout, _DK.match
+    layout, fast, match = reader.layout, _DK_ASCII.match, _DK.match
     durations, services = reader.durations, _DK_SERVICES
     other, outgoing, incoming = _OTHER, _OUTGOING, _INCOMING
     items: list[SmdrLine] = []
     append = items.append
     new = tuple.__new__
+    nul = "\x00" in text
     last_record = -1
     for number, printed in enumerate(text.split("\n"), 1):
         raw = printed[:-1] if printed[-1:] == "\r" else printed
-        if not raw or raw.isspace() or "\x00" in raw:
+        if nul and "\x00" in raw:
             raw = raw.replace("\x00", "")
-            if not raw or (raw.isspace() and "\f" not in raw):
-                continue
         body = raw.rstrip()
+        if not body and "\f" not in raw:  # blank (a lone form feed is a page)
+            continue
         if body[:1] == "\f":
             body = body.lstrip("\f")
-        m = match(body)
+        m = fast(body) or match(body)
         if m is None:
             last_record = _not_read(items, last_record, reader, (number, raw, body))
             continue
