@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from agent import yamlsource
 from agent.errors import InputError, InventoryError
@@ -19,6 +19,15 @@ from agent.maintenance import SCHEMA as MAINTENANCE_SCHEMA
 from agent.maintenance import Window as MaintenanceWindow
 from agent.maintenance import from_inventory as maintenance_windows
 from agent.maintenance import normalise as normalise_times
+from drivers.smdr import (
+    DATE_ORDERS,
+    LAYOUT_ALIASES,
+    TIME_FORMATS,
+    DateOrder,
+    SmdrOptions,
+    TimeFormat,
+    pin_problem,
+)
 
 _NAME = {"type": "string", "minLength": 1}
 _CALENDAR = {
@@ -79,6 +88,20 @@ _CREDENTIALS = {
     },
 }
 _PATH_URL = {"type": "string", "pattern": r"^[a-z0-9]+://"}
+# The site's SMDR layout, pinned instead of told from the stream (docs/smdr.md): values
+# are the layouts the parsers know; what contradicts the vendor is checked in _smdr.
+_SMDR = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "layout": {"enum": list(LAYOUT_ALIASES), "description": "the SMDR layout the PBX "
+                   "prints (Panasonic A, B, C, hybrid; Toshiba R1.02, R1.03, DK)"},
+        "date_order": {"enum": list(DATE_ORDERS), "description": "Panasonic date order "
+                       "(DD/MM/YY or MM/DD/YY)"},
+        "time": {"enum": list(TIME_FORMATS), "description": "Panasonic clock format; lines "
+                 "in the other one are rejected"},
+    },
+}
 _SITE = {
     "type": "object",
     "additionalProperties": False,
@@ -110,6 +133,8 @@ _SITE = {
                                          "log in (a modem path also has its own line_time, "
                                          "60 s by default)"},
         "maintenance": MAINTENANCE_SCHEMA,
+        "smdr": {**_SMDR, "examples": [{"layout": "B", "date_order": "DMY", "time": "12h"}],
+                 "description": "pin the SMDR layout (default: told from the stream)"},
     },
 }
 _ENV_NAME = {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"}
@@ -246,6 +271,8 @@ class Site:
     timeout: float = 15.0
     #: The run's total for reaching the PBX over every path (dialling, redials, logins).
     reach_timeout: float = 180.0
+    #: The SMDR layout pinned by ``smdr:`` (None: tell it from the stream).
+    smdr: SmdrOptions | None = None
     #: What is wrong with this site's own configuration (a path URL, its credentials, its
     #: id), found at load time without dialling. Such a site is refused — exit 2, nothing
     #: dialled, nothing filed — while the inventory's other sites still run.
@@ -366,8 +393,27 @@ def _site(source: yamlsource.YamlSource, site_id: str, raw: dict[str, Any],
         maintenance=maintenance_windows(site_id, raw.get("maintenance") or [], lambda m, i, k:
                                         source.error(InventoryError, m,
                                                      ("sites", site_id, "maintenance", i, k))),
+        smdr=_smdr(source, site_id, raw),
     )
     return _with_problems(site, source)
+
+
+def _smdr(source: yamlsource.YamlSource, site_id: str, raw: dict[str, Any]
+          ) -> SmdrOptions | None:
+    """The site's SMDR pin; one that contradicts the vendor is bad input at its key."""
+    pin: dict[str, str] | None = raw.get("smdr")
+    if pin is None:
+        return None
+    problem = pin_problem(raw["vendor"], pin.get("layout"), pin.get("date_order"),
+                          pin.get("time"))
+    if problem is not None:
+        key, message = problem
+        raise source.error(InventoryError, f"site {site_id!r}: {message}",
+                           ("sites", site_id, "smdr", key))
+    # The schema has checked each value against DATE_ORDERS and TIME_FORMATS.
+    return SmdrOptions(layout=pin.get("layout"),
+                       date_order=cast("DateOrder | None", pin.get("date_order")),
+                       time=cast("TimeFormat | None", pin.get("time")))
 
 
 #: Site ids name folders and files (results, locks): letters, digits, ``. _ -`` only, so an

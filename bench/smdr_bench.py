@@ -2,8 +2,9 @@
 over the same text, both measured in the same run (target ≤ 5×, issue 15).
 
 Each layout's hand-written fixture (tests/fixtures/smdr, the real capture for pattern A)
-is repeated to ``LINES`` lines; baseline and parser are timed alternately, and the ratio
-is of each side's fastest run (noise from a neighbour only ever adds time). One more
+is repeated to ``LINES`` lines; baseline and parser are timed alternately, in CPU time of
+this process (on a shared machine, wall time counts the neighbours' turns too), and the
+ratio is of each side's fastest run (noise from a neighbour only ever adds time). One more
 row builds the frozen ``CallRecord`` model from every record (the drivers' getter), to
 show what the ``SmdrRecord`` named tuple saves.
 """
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 TODAY = date(2026, 12, 1)
 LINES = 20_000
-REPEATS = 9
+REPEATS = 15
 TARGET = 5.0
 
 CASES: list[tuple[str, Path, Callable[[str], object]]] = [
@@ -57,9 +58,9 @@ def repeated(path: Path, count: int = LINES) -> str:
 
 
 def _time(function: Callable[[str], object], text: str) -> float:
-    start = time.perf_counter()
+    start = time.process_time()
     function(text)
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 def ratio(parse: Callable[[str], object], text: str) -> tuple[float, float, float]:
@@ -79,10 +80,13 @@ def run() -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for name, path, parse in CASES:
         median, low, high = ratio(parse, repeated(path))
+        # The getter row shows what the frozen model costs on top; the target is the
+        # layouts' (issue 15), so it is reported, not judged.
+        judged = parse is not parse_smdr
         rows.append({"case": f"{name}, {LINES:,} lines", "median": f"{median:.2f}× (best)",
                      "spread": f"{low:.2f}–{high:.2f}× (pairs)", "ratio": f"{median:.2f}",
-                     "target": f"≤ {TARGET:g}× split",
-                     "met": "yes" if median <= TARGET else "NO"})
+                     "target": f"≤ {TARGET:g}× split" if judged else "(model cost, shown)",
+                     "met": ("yes" if median <= TARGET else "NO") if judged else "—"})
     return rows
 
 

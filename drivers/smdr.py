@@ -34,6 +34,41 @@ LAYOUT_ALIASES = {"A": "panasonic-A", "B": "panasonic-B", "C": "panasonic-C",
                   "R1.03": "toshiba-R1.03", "DK": "toshiba-DK"}
 
 
+#: What else each layout lets a site choose: (date orders, clock formats). The hybrid
+#: systems print a 12-hour clock only; Toshiba prints ``MO/DD`` (DK no date) and a
+#: 24-hour clock, so there is nothing to pin.
+PINNABLE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "panasonic-A": (("DMY", "MDY"), ("12h", "24h")),
+    "panasonic-B": (("DMY", "MDY"), ("12h", "24h")),
+    "panasonic-C": (("DMY", "MDY"), ("12h", "24h")),
+    "panasonic-hybrid": (("DMY", "MDY"), ("12h",)),
+    "toshiba-R1.02": ((), ()), "toshiba-R1.03": ((), ()), "toshiba-DK": ((), ()),
+}
+DATE_ORDERS = ("DMY", "MDY")
+TIME_FORMATS = ("12h", "24h")
+
+
+def pin_problem(vendor: str, layout: str | None, date_order: str | None,
+                time: str | None) -> tuple[str, str] | None:
+    """Why a site's pin (inventory ``smdr:``) contradicts itself or the site's vendor, as
+    (the key at fault, the message); None when it holds together. Values themselves are
+    checked against ``LAYOUT_ALIASES``, ``DATE_ORDERS`` and ``TIME_FORMATS`` (schema)."""
+    name = LAYOUT_ALIASES.get(layout, layout) if layout is not None else None
+    if name is not None and not name.startswith(vendor + "-"):
+        return "layout", f"layout {layout} is not a {vendor} layout"
+    if name is None and vendor == "toshiba" and (date_order or time):
+        name = "toshiba-R1.02"  # every Toshiba layout: nothing else to pin
+    if name is None:
+        return None
+    orders, clocks = PINNABLE[name]
+    if date_order is not None and date_order not in orders:
+        return "date_order", f"layout {layout or vendor} prints no date order to pin"
+    if time is not None and time not in clocks:
+        only = f" (it prints {', '.join(clocks)} only)" if clocks else ""
+        return "time", f"layout {layout or vendor} has no {time} clock to pin{only}"
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class SmdrOptions:
     """What a site pins (inventory ``smdr: {layout: B, date_order: DMY, time: 12h}``).
@@ -153,11 +188,10 @@ def year_for(month: int, day: int, today: date | None) -> int:
 
 def to_call_record(r: SmdrRecord) -> CallRecord:
     """The model's ``CallRecord`` (the drivers' ``call_records`` getter returns these)."""
-    return CallRecord(ended_at=r.at, extension=r.extension, trunk=r.co, direction=r.direction,
-                      dialled=r.dialled, caller_id=r.caller_id, ddi=r.ddi, ring_s=r.ring,
-                      duration_s=r.duration, account_code=r.account_code,
-                      condition=r.condition, raw=r.raw, cost=r.cost,
-                      year_inferred=r.year_inferred)
+    # Positional (the model's field order): a third cheaper than keywords, once per record.
+    return CallRecord(r.at, r.extension, r.co, r.direction, r.dialled, r.caller_id, r.ddi,
+                      r.ring, r.duration, r.account_code, r.condition, r.raw, r.cost,
+                      r.year_inferred)
 
 
 def to_json(item: SmdrLine) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from simulators.models import (
 from simulators.records import Card as CardRecord
 from simulators.records import CoLine, Extension, Level, Mode, StateError, Status, SystemIdentity
 from simulators.smdr import CallGenerator
+from simulators.smdr_format import smdr_format
 from simulators.state import PbxState
 from simulators.toshiba.alarms import canonical_code, sub_code_of
 from simulators.toshiba.words import MODES, STATION_TYPES, TRUNK_KINDS
@@ -273,7 +274,7 @@ class _Builder:
         if "faults" in top:
             site.faults += [self.fault(item) for item in self.sequence(top["faults"], "faults")]
         if "smdr" in top:
-            site.make_calls = self.smdr(top["smdr"])
+            site.make_calls = self.smdr(top["smdr"], site.make_calls)
         return site
 
     def base(self, top: dict[str, _Field], clock: datetime | None) -> _Site:
@@ -516,16 +517,32 @@ class _Builder:
                 raise self.fail(f"fault: {exc}", f.line) from None
         return inject
 
-    def smdr(self, f: _Field) -> CallHistory:
-        """``smdr: {calls: 40, span: 2d, seed: 7}``: call history made by the generator.
+    def smdr(self, f: _Field, inherited: CallHistory | None = None) -> CallHistory:
+        """``smdr: {calls: 40, span: 2d, seed: 7, layout: B, date_order: MDY, time: 12h}``:
+        the layout the SMDR port prints (simulators/smdr_format.py; every key optional)
+        and call history made by the generator (without ``calls``, a base scenario's).
 
         Made last, once every fault is in: a power cut's gap and dead trunks show in it.
         """
-        m = self.mapping(f, "smdr", {"calls"}, {"span", "seed"})
-        calls = self.integer(m["calls"], "calls", 0, 1500)
+        m = self.mapping(f, "smdr", set(), {"calls", "span", "seed", "layout", "date_order",
+                                            "time"})
+        calls = self.integer(m["calls"], "calls", 0, 1500) if "calls" in m else 0
         span = self.duration(m["span"], "span") if "span" in m else timedelta(days=1)
         seed = self.integer(m["seed"], "seed", 0, 2**31) if "seed" in m else 0
+        names: dict[str, str | None] = {"layout": None, "date_order": None, "time": None}
+        fmt = smdr_format(self.vendor)
+        for key in names:  # each checked with the ones before it, so its line is named
+            if key in m:
+                names[key] = self.string(m[key], key)
+                try:
+                    fmt = smdr_format(self.vendor, **names)
+                except ValueError as exc:
+                    raise self.fail(f"smdr: {exc}", m[key].line) from None
 
         def make_calls(pbx: PbxState) -> None:
-            CallGenerator(pbx, seed).history(calls, span)
+            if "calls" in m:
+                CallGenerator(pbx, seed).history(calls, span)
+            elif inherited is not None:
+                inherited(pbx)  # sets the base's format too: this one is set after it
+            pbx.set_smdr_format(fmt)
         return make_calls

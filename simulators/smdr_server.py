@@ -213,7 +213,7 @@ class SmdrEndpoint:
 
     def _stream_items(self, client: _Client) -> None:
         pbx = self._pbx
-        page = _Pager(pbx.system.vendor != TOSHIBA)
+        page = SmdrPager(pbx)
 
         def leave() -> bool:
             return (client.gone.is_set() or self._listener.stopping or not pbx.responding
@@ -229,23 +229,26 @@ class SmdrEndpoint:
                 after = seq
 
 
-class _Pager:
-    """Vendor lines for SMDR items, with Panasonic's header at the top of each page."""
+class SmdrPager:
+    """Vendor lines for SMDR items in the PBX's layout, with Panasonic's page header at
+    the top of each page."""
 
-    def __init__(self, panasonic: bool) -> None:
-        self._panasonic = panasonic
+    def __init__(self, pbx: PbxState) -> None:
+        self._panasonic = pbx.system.vendor != TOSHIBA
+        self._format = pbx.smdr_format
+        self._unsupervised = frozenset(c.number for c in pbx.co_lines() if c.kind == "LCOT")
         self._lines = 0
 
     def render(self, item: SmdrItem) -> bytes:
         if self._panasonic:
-            text = panasonic_smdr.format_item(item)
+            text = panasonic_smdr.format_item(item, self._format)
             lines = [text] if text is not None else []
         else:
-            lines = toshiba_smdr.item_lines(item)
+            lines = toshiba_smdr.item_lines(item, self._format, self._unsupervised)
         out = []
         for line in lines:
             if self._panasonic and self._lines % PAGE_LENGTH == 0:
-                out += [panasonic_smdr.HEADER, panasonic_smdr.RULE]
+                out += panasonic_smdr.header(self._format)
             self._lines += 1
             out.append(line)
         return b"".join(line.encode("ascii", "replace") + CRLF for line in out)

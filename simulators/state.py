@@ -47,6 +47,7 @@ from simulators.records import (
     check_pin,
 )
 from simulators.smdr_buffer import SmdrBuffer
+from simulators.smdr_format import DEFAULT_LAYOUT, SmdrFormat, smdr_format
 
 if TYPE_CHECKING:
     from simulators.faults import FaultSpec
@@ -76,6 +77,8 @@ class PbxState:
         self._responding = True
         self._programs: dict[tuple[str, ...], str] = {}
         self._smdr = SmdrBuffer()
+        self._smdr_format = smdr_format(system.vendor) if system.vendor in DEFAULT_LAYOUT \
+            else SmdrFormat("A")
 
     # --- identity, clock, time service -----------------------------------------------
 
@@ -91,6 +94,15 @@ class PbxState:
     @property
     def vendor(self) -> str:
         return self._system.vendor
+
+    @property
+    def smdr_format(self) -> SmdrFormat:
+        """The layout SMDR is printed in (system programming; simulators/smdr_format.py)."""
+        return self._smdr_format
+
+    def set_smdr_format(self, fmt: SmdrFormat) -> None:
+        with self.lock:
+            self._smdr_format = fmt
 
     def now(self) -> datetime:
         """The PBX's clock: the host clock plus the offset set by ``set_clock``."""
@@ -519,13 +531,11 @@ class PbxState:
             return [Fault(f.kind, dict(f.params), list(f.log_seqs), f.saved) for f in self._faults]
 
     def count_use(self, kind: str, command: str) -> int:
-        """How often the active ``kind`` fault for ``command`` applied before (this use
-        counted): a fault that acts only after the first N uses keeps its count here."""
+        """Uses so far of the active ``kind`` fault for ``command`` (this one counted)."""
         words = command.upper().split()
         with self.lock:
             for fault in self._faults:
-                if fault.kind == kind and str(fault.params.get("command", "")).upper().split() \
-                        == words:
+                if fault.kind == kind and str(fault.params["command"]).upper().split() == words:
                     seen = int(fault.saved or 0)
                     fault.saved = seen + 1
                     return seen

@@ -56,6 +56,22 @@ def register(commands: Any) -> None:
     lines.add_argument("--modem", action="store_true",
                        help=f"an emulated Hayes modem whose phone book has the PBX on "
                             f"{MODEM_NUMBER}")
+    smdr = simulate.add_argument_group("SMDR")
+    smdr.add_argument("--smdr", type=int, nargs="?", const=0, default=None, metavar="PORT",
+                      help="serve the SMDR port over TCP, with its SMDR login (no PORT or "
+                           "0: a free port)")
+    smdr.add_argument("--smdr-pty", action="store_true",
+                      help="print SMDR on a pseudo-terminal, as the RS-232 SMDR output (a "
+                           "first byte from the logger starts the printout)")
+    smdr.add_argument("--smdr-layout", default=None,
+                      choices=("A", "B", "C", "hybrid", "R1.02", "R1.03", "DK"),
+                      help="the layout SMDR is printed in (Panasonic A, B, C, hybrid; "
+                           "Toshiba R1.02, R1.03, DK; default: the scenario's, else A / "
+                           "R1.02)")
+    smdr.add_argument("--smdr-date-order", default=None, choices=("DMY", "MDY"),
+                      help="Panasonic A/B/C date order (default DMY)")
+    smdr.add_argument("--smdr-time", default=None, choices=("12h", "24h"),
+                      help="Panasonic A/B/C clock (default 24h; the hybrid systems: 12h)")
     conditions = simulate.add_argument_group("line conditions")
     conditions.add_argument("--baud", type=int, default=None, help="pace lines to N baud")
     conditions.add_argument("--noise", type=float, default=0.0, metavar="RATE",
@@ -84,8 +100,9 @@ def _conditions(args: argparse.Namespace) -> LineConditions:
 
 def _simulate(args: argparse.Namespace) -> int:
     pbx, makers = _pbx_and_sessions(args)
-    if all(v is None for v in (args.ssh, args.telnet, args.tcp, args.rfc2217)) \
-            and not (args.pty or args.modem):
+    _set_smdr_format(pbx, args)
+    if all(v is None for v in (args.ssh, args.telnet, args.tcp, args.rfc2217, args.smdr)) \
+            and not (args.pty or args.modem or args.smdr_pty):
         args.ssh = 0
     folder = args.state_dir or default_data_dir() / "simulator"
     password = args.password if args.password is not None else _stable_password(folder)
@@ -138,6 +155,25 @@ def _pbx_and_sessions(args: argparse.Namespace) -> tuple[PbxState, Makers]:
     return load_scenario(f"{recording.vendor.lower()}-healthy"), makers
 
 
+def _set_smdr_format(pbx: PbxState, args: argparse.Namespace) -> None:
+    """``--smdr-layout`` and its date order and clock over the scenario's; what the
+    vendor's PBX cannot print is bad input naming the option."""
+    from simulators.smdr_format import smdr_format
+
+    if args.smdr_layout is None and args.smdr_date_order is None and args.smdr_time is None:
+        return
+    current = pbx.smdr_format
+    layout = args.smdr_layout or current.layout
+    keep = args.smdr_layout is None  # a new layout starts from its own defaults
+    try:
+        pbx.set_smdr_format(smdr_format(
+            pbx.system.vendor, layout,
+            args.smdr_date_order or (current.date_order if keep else None),
+            args.smdr_time or (current.time if keep else None)))
+    except ValueError as err:
+        raise InputError(f"--smdr-layout/--smdr-date-order/--smdr-time: {err}") from None
+
+
 def _stable_password(folder: Path) -> str:
     """The state dir's own password: chosen at the first start, the same at every later
     one (a rehearsal inventory's password file or variable keeps working). 0600."""
@@ -178,6 +214,21 @@ def _serve(stack: contextlib.ExitStack, pbx: PbxState, args: argparse.Namespace,
                                             conditions=conditions,
                                             session_maker=_maker(makers, True)))
             records.append({"kind": kind, "host": tcp.host, "port": tcp.port, "url": tcp.url})
+    if args.smdr is not None:
+        from simulators import serve_smdr
+        from simulators.smdr_server import DEFAULT_PASSWORD
+
+        smdr = stack.enter_context(serve_smdr(pbx, port=args.smdr))
+        records.append({"kind": "smdr", "host": smdr.host, "port": smdr.port,
+                        "layout": pbx.smdr_format.layout, "smdr_user": "SMDR",
+                        "smdr_password": DEFAULT_PASSWORD,
+                        "url": f"tcp://{smdr.host}:{smdr.port}"})
+    if args.smdr_pty:
+        from simulators.lines.smdr_serial import serve_smdr_pty
+
+        device = stack.enter_context(serve_smdr_pty(pbx, conditions=conditions))
+        records.append({"kind": "smdr-serial", "device": device,
+                        "layout": pbx.smdr_format.layout, "url": f"serial://{device}"})
     records += _serve_serial(stack, pbx, args, conditions, password, makers=makers)
     if args.modem:
         records.append(_serve_modem(stack, pbx, folder, conditions, password,

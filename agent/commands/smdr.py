@@ -17,6 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent.commands import add_inventory_option
 from agent.errors import EXIT_CHECKS_FAILED, EXIT_OK, InputError
 
 if TYPE_CHECKING:
@@ -46,21 +47,28 @@ def register(commands: Any) -> None:
                        help="pin the clock format; lines in the other one are rejected")
     parse.add_argument("--json", action="store_true",
                        help="print one JSON object per non-blank input line")
+    parse.add_argument("--site", default=None,
+                       help="read as this inventory site is pinned (its smdr: layout, date "
+                            "order, clock; options given here win) and its vendor")
+    add_inventory_option(parse, required=False, help="the inventory that names --site")
     parse.set_defaults(handler=_parse)
 
 
 def _parse(args: argparse.Namespace) -> int:
     from drivers.smdr import SmdrOptions
 
-    options = SmdrOptions(layout=args.layout, date_order=args.date_order, time=args.time)
-    if args.vendor is not None and args.layout is not None and (
-            (args.layout in ("R1.02", "R1.03", "DK")) != (args.vendor == "toshiba")):
-        raise InputError(f"layout {args.layout} is not a {args.vendor} layout")
+    vendor, pin = _site_pin(args)
+    options = SmdrOptions(layout=args.layout or pin.layout,
+                          date_order=args.date_order or pin.date_order,
+                          time=args.time or pin.time)
+    if vendor is not None and options.layout is not None and (
+            (options.layout in ("R1.02", "R1.03", "DK")) != (vendor == "toshiba")):
+        raise InputError(f"layout {options.layout} is not a {vendor} layout")
     texts = [(path, _read(path)) for path in args.files]
     totals: Counter[str] = Counter()
     by_layout: Counter[str] = Counter()
     for path, (text, today) in texts:
-        stream = _stream(text, today, args.vendor, options)
+        stream = _stream(text, today, vendor, options)
         counts = Counter(item.kind for item in stream.items)
         totals.update(counts)
         totals["lines"] += len(stream.items)
@@ -72,6 +80,27 @@ def _parse(args: argparse.Namespace) -> int:
         print(f"total: {_counts(totals, totals['lines'])}; by layout: {layouts}",
               file=sys.stderr)
     return EXIT_CHECKS_FAILED if totals["error"] else EXIT_OK
+
+
+def _site_pin(args: argparse.Namespace) -> tuple[str | None, SmdrOptions]:
+    """The vendor and the SMDR pin to read with: ``--site``'s from the inventory (bad
+    input if the site is unknown or ``--vendor`` contradicts it), else the options'."""
+    from agent.inventory import load_inventory
+    from drivers.smdr import SmdrOptions
+
+    if args.site is None:
+        return args.vendor, SmdrOptions()
+    if args.inventory is None:
+        raise InputError("--site needs --inventory (or PBXDIAG_INVENTORY, or inventory: in "
+                         "config.yaml)")
+    site = load_inventory(args.inventory).site(args.site)
+    if site.vendor not in VENDORS:
+        raise InputError(f"site {site.id!r} is a {site.vendor} PBX: SMDR is read for "
+                         f"{' and '.join(VENDORS)} only", path=str(args.inventory))
+    if args.vendor is not None and args.vendor != site.vendor:
+        raise InputError(f"--vendor {args.vendor} but site {site.id!r} is {site.vendor}",
+                         path=str(args.inventory))
+    return site.vendor, site.smdr or SmdrOptions()
 
 
 def _read(path: Path) -> tuple[str, date]:

@@ -42,22 +42,33 @@ from drivers.smdr import (
 from drivers.textparse import BadLines
 
 EMPTY_MARKER = "NO SMDR RECORD"
-# Groups: type, originator, terminator, stamp, duration hours, minutes, seconds, digits.
+# Groups: type, originator and terminator (one text, the cache's key: a stream has few
+# distinct pairs), stamp, duration ``HH:MM:SS`` (few distinct ones too), digits.
 _R102 = re.compile(
-    r"([NSXEBITACM]) \d{3} \d{2} +(DN\d+|T\d{6}|-) +(DN\d+|T\d{6}|-) +"
-    r"(\d\d/\d\d \d\d:\d\d:\d\d) +(\d\d):([0-5]\d):([0-5]\d)\.\d(?: +(\S.*))?$")
+    r"([NSXEBITACM]) \d{3} \d{2} +((?:DN\d+|T\d{6}|-) +(?:DN\d+|T\d{6}|-)) +"
+    r"(\d\d/\d\d \d\d:\d\d:\d\d) +(\d\d:[0-5]\d:[0-5]\d)\.\d(?: +(\S.*))?$")
 _R103 = re.compile(
-    r"([NSXEBITACM]) \d{3} [ \d]{5}\d (.{9}) (.{9}) (\d\d/\d\d \d\d:\d\d:\d\d) "
-    r"(\d\d):([0-5]\d):([0-5]\d)\.\d(?: (.{0,32}))?$")
+    r"([NSXEBITACM]) \d{3} [ \d]{5}\d (.{9} .{9}) (\d\d/\d\d \d\d:\d\d:\d\d) "
+    r"(\d\d:[0-5]\d:[0-5]\d)\.\d(?: (.{0,32}))?$")
 _PARTY_103 = re.compile(r"^(?:DN\d{1,7} *|[TA]\d{8}|- *| {9})$")
-# Groups: CO, station, time, duration hours, minutes, seconds, the rest.
+# Groups: CO, station, time, duration ``HH:MM;SS``, and of the tail the dialled digits
+# (the first whole token of 5+ dial characters) and the account code (the token after).
 _DK = re.compile(
     r"\s*(\*?\d{2,3}\*?)\s+(\d{2,4}|MODM|DISA|MSS)\s+((?:[01]\d|2[0-3]):[0-5]\d)\s+"
-    r"(\d\d):([0-5]\d);([0-5]\d)(?:\s+(.*))?$")  # the line is right-stripped
+    r"(\d\d:[0-5]\d;[0-5]\d)(?:\s+(?:(?:\S+\s+)*?([0-9*#P]{5,})(?!\S)(?:\s+(\S+))?)?.*)?$")
+#: ``_DK`` for the common line, ASCII only (``\d`` and ``\s`` look up Unicode classes,
+#: and cost the pattern half its time): digits ``[0-9]``, spaces the only whitespace,
+#: the tail printable ASCII tokens. Where it matches, its groups are ``_DK``'s; any other
+#: line is tried with ``_DK`` itself.
+_PRINTABLE = "[!-~]"
+_DK_ASCII = re.compile(
+    r" *(\*?[0-9]{2,3}\*?) +([0-9]{2,4}|MODM|DISA|MSS) +((?:[01][0-9]|2[0-3]):[0-5][0-9]) +"
+    rf"([0-9][0-9]:[0-5][0-9];[0-5][0-9])(?: +(?:{_PRINTABLE}+ +)*?([0-9*#P]{{5,}})(?!{_PRINTABLE})"
+    rf"(?: +({_PRINTABLE}+))?(?: +{_PRINTABLE}+)*| +{_PRINTABLE}+(?: +{_PRINTABLE}+)*)?$")
 _DK_SERVICES = frozenset({"MODM", "DISA", "MSS"})
 # Enum members looked up once: a class attribute access per line shows in the cost.
 _OTHER, _OUTGOING, _INCOMING = CallDirection.OTHER, CallDirection.OUTGOING, CallDirection.INCOMING
-_DIALLED = re.compile(r"^[0-9*#P]{5,}$")
+_MEMO = 4096  # distinct durations remembered per stream
 _LAYOUTS = ("toshiba-R1.02", "toshiba-R1.03", "toshiba-DK")
 _SAMPLE = 64
 _SCAN = 512
@@ -71,30 +82,123 @@ def parse_stream(text: str, options: SmdrOptions | None = None, *, today: date) 
     options = options or SmdrOptions()
     layout = options.resolved_layout() or _layout_from(text, today)
     reader = _Reader(layout, today)
-    known = layout != UNKNOWN
+    if layout == "toshiba-DK":
+        return SmdrStream(layout, None, True, _read_dk(text, reader))
+    if layout == UNKNOWN:
+        items: list[SmdrLine] = []
+        last_record = -1
+        for number, printed in enumerate(text.split("\n"), 1):
+            raw = (printed[:-1] if printed[-1:] == "\r" else printed).replace("\x00", "")
+            if raw and (not raw.isspace() or "\f" in raw):  # as the loops read lines
+                body = raw.rstrip().lstrip("\f")
+                last_record = _not_read(items, last_record, reader, (number, raw, body))
+        return SmdrStream(layout, None, True, items)
+    return SmdrStream(layout, None, True, _read_ctx(text, reader))
+
+
+def _read_ctx(text: str, reader: _Reader) -> list[SmdrLine]:
+    """The CTX/CIX loop, a record line read inline by the layout's pattern (a method call
+    and a tuple per field were a third of a line's cost); anything else, and any line
+    the pattern takes but ``_Reader`` refuses, through ``_not_read``."""
+    layout, match = reader.layout, reader.pattern.match
+    calls, stamps, durations = reader.calls, reader.stamps, reader.durations
     items: list[SmdrLine] = []
+    append = items.append
+    new = tuple.__new__
+    nul = "\x00" in text  # line noise: looked for per line only where there is some
     last_record = -1  # index in items of the record an ``&`` line may complete
     for number, printed in enumerate(text.split("\n"), 1):
         raw = printed[:-1] if printed[-1:] == "\r" else printed
-        if not raw or raw.isspace() or "\x00" in raw:
+        if nul and "\x00" in raw:
             raw = raw.replace("\x00", "")
-            if not raw or (raw.isspace() and "\f" not in raw):
-                continue
         body = raw.rstrip()
+        if not body and "\f" not in raw:  # blank (a lone form feed is a page)
+            continue
         if body[:1] == "\f":
             body = body.lstrip("\f")
-        record = reader.record(body) if known and body and body[0] in _RECORD_TYPES else None
-        if record is not None and not isinstance(record, str):
-            last_record = len(items)
-            items.append(tuple.__new__(SmdrLine, (number, layout, "record", raw, record, None,
-                                                  "", 0)))
+        m = match(body)
+        if m is not None:
+            kind, pair, stamp, duration, digits = m.groups()
+            parties = calls[pair] if pair in calls else reader.call(pair)
+            at = stamps[stamp] if stamp in stamps else reader.stamp(stamp)
+            if parties is not None and at is not None:
+                seconds = durations.get(duration)
+                if seconds is None:
+                    seconds = reader.seconds(duration)
+                direction, extension, trunk = parties
+                record = new(SmdrRecord, (
+                    at, "", True, extension, trunk, digits.strip() if digits else "", "", "",
+                    None, seconds, "", "", kind, direction, body))
+                last_record = len(items)
+                append(new(SmdrLine, (number, layout, "record", raw, record, None, "", 0)))
+                continue
+        elif body[:1] == "&" and last_record >= 0:  # _continue's common case, inline
+            second = _second_line(body)
+            if type(second) is tuple:
+                target = items[last_record]
+                old = target[4]
+                assert old is not None  # last_record indexes a record
+                record = new(SmdrRecord, (*old[:6], second[0] or old[6], second[1],
+                                          *old[8:14], old[14] + "\n" + body))
+                items[last_record] = new(SmdrLine, (*target[:4], record, *target[5:]))
+                append(new(SmdrLine, (number, layout, "continuation", raw, None, None, "",
+                                      target[0])))
+                last_record = -1
+                continue
+        last_record = _not_read(items, last_record, reader, (number, raw, body))
+    return items
+
+
+def _read_dk(text: str, reader: _Reader) -> list[SmdrLine]:
+    """The Strata DK loop: ``_DK`` inline, as ``dk_record`` reads it; anything else
+    through ``_not_read``."""
+    layout, fast, match = reader.layout, _DK_ASCII.match, _DK.match
+    durations, services = reader.durations, _DK_SERVICES
+    other, outgoing, incoming = _OTHER, _OUTGOING, _INCOMING
+    items: list[SmdrLine] = []
+    append = items.append
+    new = tuple.__new__
+    nul = "\x00" in text
+    last_record = -1
+    for number, printed in enumerate(text.split("\n"), 1):
+        raw = printed[:-1] if printed[-1:] == "\r" else printed
+        if nul and "\x00" in raw:
+            raw = raw.replace("\x00", "")
+        body = raw.rstrip()
+        if not body and "\f" not in raw:  # blank (a lone form feed is a page)
             continue
-        item = reader.item(number, raw, body)
-        if item.kind == "continuation":
-            item = _continue(items, last_record, item, body)
-        last_record = len(items) if item.kind == "record" else -1
-        items.append(item)
-    return SmdrStream(layout, None, True, items)
+        if body[:1] == "\f":
+            body = body.lstrip("\f")
+        m = fast(body) or match(body)
+        if m is None:
+            last_record = _not_read(items, last_record, reader, (number, raw, body))
+            continue
+        co, station, time, duration, dialled, account = m.groups()
+        seconds = durations.get(duration)
+        if seconds is None:
+            seconds = reader.seconds(duration)
+        released = "*" in co
+        record = new(SmdrRecord, (
+            None, time, True, station, co.strip("*") if released else co, dialled or "", "",
+            "", None, seconds, "", account or "", "CPC" if released else "",
+            other if station in services else outgoing if dialled else incoming, body))
+        last_record = len(items)
+        append(new(SmdrLine, (number, layout, "record", raw, record, None, "", 0)))
+    return items
+
+
+def _not_read(items: list[SmdrLine], last_record: int, reader: _Reader,
+              line: tuple[int, str, str]) -> int:
+    """Append a line the loops did not read as a record (an ``&`` line, a marker, an
+    error, or a record the general path reads); the index an ``&`` line may complete."""
+    number, raw, body = line
+    if body[:1] == "&":
+        items.append(_continue(items, last_record, tuple.__new__(SmdrLine, (
+            number, reader.layout, "continuation", raw, None, None, "", 0)), body))
+        return -1
+    item = reader.item(number, raw, body)
+    items.append(item)
+    return len(items) - 1 if item.kind == "record" else -1
 
 
 def _layout_from(text: str, today: date) -> str:
@@ -118,7 +222,8 @@ class _Reader:
         self.pattern = _R103 if layout == "toshiba-R1.03" else _R102
         self.stamps: dict[str, datetime | None] = {}
         self.parties: dict[str, tuple[str, str] | None] = {}
-        self.calls: dict[tuple[str, str], tuple[CallDirection, str, str] | None] = {}
+        self.calls: dict[str, tuple[CallDirection, str, str] | None] = {}
+        self.durations: dict[str, int] = {}
 
     def item(self, number: int, raw: str, body: str) -> SmdrLine:
         layout = self.layout
@@ -138,29 +243,42 @@ class _Reader:
 
     def record(self, body: str) -> SmdrRecord | str:
         if self.layout == "toshiba-DK":
-            return _dk_record(body)
+            return self.dk_record(body)
         match = self.pattern.match(body)
         if match is None:
             return f"not a {self.layout} record"
-        kind, orig, term, stamp, hours, minutes, seconds, digits = match.groups()
-        key = (orig, term)
-        parties = self.calls[key] if key in self.calls else self.call(key)
+        kind, pair, stamp, duration, digits = match.groups()
+        parties = self.calls[pair] if pair in self.calls else self.call(pair)
         if parties is None:
             return f"originator or terminator not in {self.layout} form"
         at = self.stamps[stamp] if stamp in self.stamps else self.stamp(stamp)
         if at is None:
             return f"bad date or time {stamp!r}"
         direction, extension, trunk = parties
+        seconds = self.durations.get(duration)
+        if seconds is None:
+            seconds = self.seconds(duration)
         return tuple.__new__(SmdrRecord, (
             at, "", True, extension, trunk, digits.strip() if digits else "", "", "", None,
-            int(hours) * 3600 + int(minutes) * 60 + int(seconds), "", "", kind, direction,
-            body))
+            seconds, "", "", kind, direction, body))
 
-    def call(self, key: tuple[str, str]) -> tuple[CallDirection, str, str] | None:
-        """(direction, station, trunk) of an originator and terminator pair, cached."""
-        orig, term = self.party(key[0]), self.party(key[1])
+    def seconds(self, duration: str) -> int:
+        """``HH:MM:SS`` or DK's ``HH:MM;SS`` (shape-checked by the pattern), remembered."""
+        value = int(duration[0:2]) * 3600 + int(duration[3:5]) * 60 + int(duration[6:8])
+        if len(self.durations) < _MEMO:
+            self.durations[duration] = value
+        return value
+
+    def call(self, pair: str) -> tuple[CallDirection, str, str] | None:
+        """(direction, station, trunk) of an originator and terminator (as matched, the
+        space between them included), cached."""
+        if self.layout == "toshiba-R1.03":
+            orig, term = self.party(pair[:9]), self.party(pair[10:])
+        else:
+            first, second = pair.split()
+            orig, term = self.party(first), self.party(second)
         value = None if orig is None or term is None else _direction(orig, term)
-        self.calls[key] = value
+        self.calls[pair] = value
         return value
 
     def stamp(self, stamp: str) -> datetime | None:
@@ -173,6 +291,22 @@ class _Reader:
             value = None
         self.stamps[stamp] = value
         return value
+
+    def dk_record(self, body: str) -> SmdrRecord | str:
+        match = _DK.match(body)
+        if match is None:
+            return "not a Strata DK printout line"
+        co, station, time, duration, dialled, account = match.groups()
+        dialled, account = dialled or "", account or ""
+        direction = (_OTHER if station in _DK_SERVICES else _OUTGOING if dialled
+                     else _INCOMING)
+        released = "*" in co
+        seconds = self.durations.get(duration)
+        if seconds is None:
+            seconds = self.seconds(duration)
+        return tuple.__new__(SmdrRecord, (
+            None, time, True, station, co.strip("*") if released else co, dialled, "", "",
+            None, seconds, "", account, "CPC" if released else "", direction, body))
 
     def party(self, text: str) -> tuple[str, str] | None:
         """(kind, number): ``DN`` and the station, ``T``/``A`` and the trunk, or ``-``."""
@@ -204,27 +338,6 @@ def _direction(orig: tuple[str, str], term: tuple[str, str]) -> tuple[CallDirect
     return CallDirection.OTHER, station, trunk
 
 
-def _dk_record(body: str) -> SmdrRecord | str:
-    match = _DK.match(body)
-    if match is None:
-        return "not a Strata DK printout line"
-    co, station, time, hours, minutes, seconds, rest = match.groups()
-    dialled = account = ""
-    if rest:
-        tail = rest.split()
-        for at, token in enumerate(tail):
-            if len(token) >= 5 and _DIALLED.match(token):
-                dialled = token
-                account = tail[at + 1] if at + 1 < len(tail) else ""
-                break
-    direction = _OTHER if station in _DK_SERVICES else _OUTGOING if dialled else _INCOMING
-    released = "*" in co
-    return tuple.__new__(SmdrRecord, (
-        None, time, True, station, co.strip("*") if released else co, dialled, "", "", None,
-        int(hours) * 3600 + int(minutes) * 60 + int(seconds), "", account,
-        "CPC" if released else "", direction, body))
-
-
 def _continue(items: list[SmdrLine], last_record: int, item: SmdrLine, body: str) -> SmdrLine:
     """Complete the record on the line just before, or say why the ``&`` line cannot."""
     if last_record < 0:
@@ -250,7 +363,8 @@ def _second_line(body: str) -> tuple[str, str] | str:
     caller_id, disa = padded[2:19].strip(), padded[20:24].strip()
     if disa.isdigit() and len(body) <= 27:  # the project's R1.02 dialect: DNIS 21–27
         return caller_id, padded[20:27].strip()
-    if disa not in ("", "DISA") or any(padded[i] != " " for i in (19, 24, 38, 46, 54)):
+    if disa not in ("", "DISA") or (
+            padded[19] + padded[24] + padded[38] + padded[46] + padded[54] != "     "):
         return "& line not in the documented columns"
     ani, dnis = padded[25:38].strip(), padded[39:46].strip()
     if not (caller_id or disa or ani or dnis or padded[47:62].strip()) or (

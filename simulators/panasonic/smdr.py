@@ -1,82 +1,67 @@
-"""Panasonic SMDR, 80-column pattern A, exactly as published (shared/DOMAIN.md).
+"""Panasonic SMDR as the site's layout prints it (shared/DOMAIN.md): by default the
+80-column pattern A with a 24-hour clock and DD/MM/YY dates, exactly as published.
 
-Fixed-width fields, each followed by one space: date 8, time 7, ext 5, CO 2, dial number
-25, ring 4 (``M'SS``), duration 8 (``HH:MM'SS``), account code 10, condition code 2. Time
-is the call's end time; error-log lines are printed on the same stream between records.
+Pattern A: fixed-width fields, each followed by one space: date 8, time 7, ext 5, CO 2,
+dial number 25, ring 4 (``M'SS``), duration 8 (``HH:MM'SS``), account code 10, condition
+code 2. Time is the call's end time; error-log lines are printed on the same stream
+between records. The other layouts (B, C, 12H, MM/DD/YY, the hybrid systems) are in
+``smdr_layouts``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from simulators.records import CallKind, CallRecord, LogEntry, SmdrItem, SystemEvent
+from simulators.panasonic import smdr_layouts
+from simulators.panasonic.smdr_layouts import dial_number, stamp
+from simulators.panasonic.smdr_layouts import duration as format_duration
+from simulators.panasonic.smdr_layouts import ring as format_ring
+from simulators.records import CallRecord, LogEntry, SmdrItem, SystemEvent
+from simulators.smdr_format import SmdrFormat
 
 HEADER = "  Date     Time    Ext CO        Dial Number        Ring Duration  Acc code  CD "
 RULE = "-" * 80
 WIDTHS = (8, 7, 5, 2, 25, 4, 8, 10, 2)
-CLOCK_CHANGED = ("**/**/**", "**:****")
-MAX_RING_S = 9 * 60 + 59
-MAX_DURATION_S = 99 * 3600 + 59 * 60 + 59
+CLOCK_CHANGED = smdr_layouts.CLOCK_CHANGED
+PATTERN_A = SmdrFormat("A")
+
+__all__ = ["CLOCK_CHANGED", "HEADER", "RULE", "WIDTHS", "dial_number", "format_call",
+           "format_duration", "format_item", "format_log_entry", "format_ring", "header",
+           "smdr_lines"]
 
 
-def format_log_entry(e: LogEntry) -> str:
-    """The published error-log / SMDR alarm line: 4 spaces after the time."""
-    return f"{e.when:%d/%m/%y %H:%M}    {e.level} ALM #{e.code:03d} 00 {e.sub_code} {e.message}"
+def format_log_entry(e: LogEntry, fmt: SmdrFormat = PATTERN_A) -> str:
+    """The published error-log / SMDR alarm line: the 7-column time and 2 spaces (4
+    after a 24-hour ``14:44``)."""
+    date, time = stamp(e.when, fmt)
+    return f"{date} {time}  {e.level} ALM #{e.code:03d} 00 {e.sub_code} {e.message}"
 
 
-def format_ring(seconds: int | None) -> str:
-    if seconds is None:
-        return ""
-    seconds = min(seconds, MAX_RING_S)
-    return f"{seconds // 60}'{seconds % 60:02d}"
+def format_call(r: CallRecord, fmt: SmdrFormat = PATTERN_A) -> str:
+    """One record line in the layout (pattern A: 80 columns, trailing space kept)."""
+    text = smdr_layouts.call(r, fmt)
+    return "" if text is None else text
 
 
-def format_duration(seconds: int | None) -> str:
-    if seconds is None:
-        return ""
-    seconds = min(seconds, MAX_DURATION_S)
-    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}'{seconds % 60:02d}"
+def header(fmt: SmdrFormat = PATTERN_A) -> list[str]:
+    """The page header and rule the layout prints at the top of each page."""
+    return [HEADER, RULE] if fmt.layout == "A" else smdr_layouts.header(fmt)
 
 
-def dial_number(r: CallRecord) -> str:
-    """``<D>`` DDI and ``<I>`` caller ID for incoming calls, ``EXT`` for intercom."""
-    if r.kind is CallKind.INTERCOM:
-        return f"EXT{r.number}"
-    if r.kind is CallKind.INCOMING:
-        return (f"<D>{r.ddi}" if r.ddi else "") + f"<I>{r.number}"
-    return r.number
-
-
-def format_co(co: int | None) -> str:
-    """Two digits; pattern A shows ``00`` for CO numbers over a hundred, blank for none."""
-    if co is None:
-        return ""
-    return "00" if co > 99 else f"{co:02d}"
-
-
-def format_call(r: CallRecord) -> str:
-    """One 80-column record line (with its trailing space, as the PBX prints it)."""
-    date, time = CLOCK_CHANGED if r.clock_changed else (f"{r.ended:%d/%m/%y}",
-                                                       f"{r.ended:%H:%M}")
-    fields = (date, time, r.extension.rjust(5), format_co(r.co), dial_number(r),
-              format_ring(r.ring_s).rjust(4), format_duration(r.duration_s),
-              r.account_code, r.condition)
-    return "".join(text[:width].ljust(width) + " " for text, width in zip(fields, WIDTHS,
-                                                                          strict=True))
-
-
-def format_item(item: SmdrItem) -> str | None:
-    """A buffer item as printed; None for what Panasonic does not print (system events)."""
+def format_item(item: SmdrItem, fmt: SmdrFormat = PATTERN_A) -> str | None:
+    """A buffer item as printed; None for what the layout does not print (system events;
+    on the hybrid systems also error-log lines, intercom and progress records)."""
     if isinstance(item, CallRecord):
-        return format_call(item)
+        return smdr_layouts.call(item, fmt)
     if isinstance(item, LogEntry):
-        return format_log_entry(item)
+        return None if fmt.layout == "hybrid" else format_log_entry(item, fmt)
     assert isinstance(item, SystemEvent)
     return None
 
 
-def smdr_lines(items: list[SmdrItem], since: datetime | None = None) -> list[str]:
+def smdr_lines(items: list[SmdrItem], since: datetime | None = None,
+               fmt: SmdrFormat = PATTERN_A) -> list[str]:
     """The ``SMDR`` command's body: header, rule, then records (none: empty list)."""
     lines = [text for item in items
-             if (since is None or item.when >= since) and (text := format_item(item))]
-    return [HEADER, RULE, *lines] if lines else []
+             if (since is None or item.when >= since) and (text := format_item(item, fmt))]
+    return [*header(fmt), *lines] if lines else []

@@ -11,6 +11,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from simulators.records import CallKind, CallRecord, SmdrItem, SystemEvent
+from simulators.smdr_format import SmdrFormat
+from simulators.toshiba import smdr_layouts
+
+R102 = SmdrFormat("R1.02")
 
 NODE = "00"
 NONE = "-"
@@ -62,21 +66,33 @@ def call_lines(r: CallRecord) -> list[str]:
     return lines
 
 
-def event_line(e: SystemEvent) -> str:
+def event_line(e: SystemEvent, fmt: SmdrFormat = R102) -> str:
+    line = smdr_layouts.r103_line if fmt.layout == "R1.03" else _line
     if e.kind == "clock":
         previous = e.previous or e.when
-        return _line(("T", e.record_no), (NONE, NONE), previous, 0, stamp(e.when))
-    return _line(("I", e.record_no), (NONE, NONE), e.when, 0)
+        return line(("T", e.record_no), (NONE, NONE), previous, 0, stamp(e.when))
+    return line(("I", e.record_no), (NONE, NONE), e.when, 0)
 
 
-def item_lines(item: SmdrItem) -> list[str]:
+def item_lines(item: SmdrItem, fmt: SmdrFormat = R102,
+               unsupervised: frozenset[int] = frozenset()) -> list[str]:
+    """The lines an SMDR item prints in the layout (``unsupervised``: the CO lines an
+    R1.03 printout shows as ``A`` trunks)."""
     if isinstance(item, CallRecord):
-        return [] if item.progress else call_lines(item)
-    if isinstance(item, SystemEvent):
-        return [event_line(item)]
+        if item.progress:
+            return []
+        if fmt.layout == "DK":
+            return smdr_layouts.dk_call(item)
+        if fmt.layout == "R1.03":
+            return smdr_layouts.r103_call(item, record_type(item), unsupervised)
+        return call_lines(item)
+    if isinstance(item, SystemEvent) and fmt.layout != "DK":
+        return [event_line(item, fmt)]
     return []
 
 
-def smdr_lines(items: list[SmdrItem], since: datetime | None = None) -> list[str]:
+def smdr_lines(items: list[SmdrItem], since: datetime | None = None,
+               fmt: SmdrFormat = R102, unsupervised: frozenset[int] = frozenset()
+               ) -> list[str]:
     return [line for item in items if since is None or item.when >= since
-            for line in item_lines(item)]
+            for line in item_lines(item, fmt, unsupervised)]

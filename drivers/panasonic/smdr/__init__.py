@@ -26,7 +26,6 @@ from drivers.smdr import (
     SmdrOptions,
     SmdrRecord,
     SmdrStream,
-    date_order_of,
     head_lines,
     hours_minutes,
     numbered_lines,
@@ -47,9 +46,12 @@ _ALARM = re.compile(
     r"^(\d\d/\d\d/\d\d) (\d\d:\d\d(?:AM|PM)?) +(MJ|MN) ALM #(\d{3}) (\d\d)([ *])(\d{5})"
     r"(?: (.{0,36}))?$")
 _DDI_AND_CALLER = re.compile(r"^(?:<D>(?P<ddi>[^<]*))?(?:<I>(?P<cid>.*))?$")
+_MAJOR, _MINOR = AlarmLevel.MAJOR, AlarmLevel.MINOR
+_CLASSIFIED = frozenset("E<L")  # dial numbers _classify_dial may read as not outgoing
 _DEFAULT_ORDER: dict[str, DateOrder] = {"panasonic-hybrid": "MDY"}
 _DATE_START = frozenset(" 0123456789")
 _SCAN = 512  # lines searched for a header
+_MEMO = 4096  # distinct values remembered per stream (durations, skipped lines)
 _SAMPLE = 64  # record-shaped lines tried against every layout when no header names one
 _LAYOUTS = (*columns.LAYOUTS, "panasonic-hybrid")
 
@@ -63,7 +65,7 @@ def parse_stream(text: str, options: SmdrOptions | None = None) -> SmdrStream:
     """Every non-blank line of a Panasonic SMDR stream as one ``SmdrLine``."""
     options = options or SmdrOptions()
     layout = options.resolved_layout() or _layout_from(head_lines(text, _SCAN))
-    told = date_order_of(_date_pairs(text, layout))
+    told = _told_order(text, layout)
     order: DateOrder = options.date_order or told or _DEFAULT_ORDER.get(layout, "DMY")
     builder = _Builder(layout, order, options)
     fast = columns.FAST.get(layout)
@@ -79,22 +81,30 @@ def parse_stream(text: str, options: SmdrOptions | None = None) -> SmdrStream:
 
 
 # A literal newline first lets the regex engine jump from line to line (3× faster than
-# ``^`` with MULTILINE); the text is scanned with a newline put before it.
-_DATES = re.compile(r"\n\f*(\d\d)/(\d\d)/\d\d ")
-_HYBRID_DATES = re.compile(r"\n[\f ]*([ \d]?\d)/([ \d]?\d)/\d\d ")
+# ``^`` with MULTILINE); the text is scanned with a newline put before it. Each pattern
+# looks for one piece of evidence (a first field over 12: day first; a second field over
+# 12: day second) and stops at the first: no list of every date is built.
+_OVER_12 = r"(?:1[3-9]|[2-9]\d)"
+_FIRST_OVER = re.compile(rf"\n\f*{_OVER_12}/\d\d/\d\d ")
+_SECOND_OVER = re.compile(rf"\n\f*\d\d/{_OVER_12}/\d\d ")
+# The hybrid systems' space-padded ``M/D/YY``; its matches include every one of the above.
+_HYBRID_FIRST_OVER = re.compile(rf"\n[\f ]*{_OVER_12}/[ \d]?\d/\d\d ")
+_HYBRID_SECOND_OVER = re.compile(rf"\n[\f ]*[ \d]?\d/{_OVER_12}/\d\d ")
 
 
-def _date_pairs(text: str, layout: str) -> set[tuple[int, int]]:
-    """The distinct ``AA/BB`` prefixes of the stream's dated lines (records and alarms):
-    one regular-expression scan of the text, then a few integers."""
-    pattern = _HYBRID_DATES if layout == "panasonic-hybrid" else _DATES
+def _told_order(text: str, layout: str) -> DateOrder | None:
+    """The date order the stream's dated lines (records and alarms) tell: a first field
+    over 12 is a day (DMY), a second over 12 is a day (MDY); both, or neither, tells
+    nothing (``date_order_of`` over the same dates, without collecting them)."""
     if "/" not in text:
-        return set()
+        return None
     text = "\n" + text
-    pairs = {(int(a), int(b)) for a, b in set(pattern.findall(text))}
-    if layout == "panasonic-hybrid":
-        pairs |= {(int(a), int(b)) for a, b in set(_DATES.findall(text))}
-    return pairs
+    first, second = ((_HYBRID_FIRST_OVER, _HYBRID_SECOND_OVER) if layout == "panasonic-hybrid"
+                     else (_FIRST_OVER, _SECOND_OVER))
+    day_first = first.search(text) is not None
+    if day_first == (second.search(text) is not None):
+        return None
+    return "DMY" if day_first else "MDY"
 
 
 def _first_pass(body: str, splitter: _Split | None) -> object:
@@ -154,6 +164,7 @@ class _Builder:
         self.layout, self.order, self.time = layout, order, options.time
         self.stamps: dict[str, datetime | str] = {}
         self.locations: dict[str, Location | None] = {}
+        self.skipped: dict[str, str] = {}
 
     def item(self, pending: _Pending) -> SmdrLine:
         number, raw, what = pending
@@ -175,11 +186,12 @@ class _Builder:
         alarms, lines whose trailing spaces were lost) takes the general path."""
         layout, match, stamps = self.layout, pattern.match, self.stamps
         splitter = _splitter(layout)
-        intercom, other, incoming, outgoing = (CallDirection.INTERCOM, CallDirection.OTHER,
-                                               CallDirection.INCOMING, CallDirection.OUTGOING)
+        incoming, outgoing = CallDirection.INCOMING, CallDirection.OUTGOING
         items: list[SmdrLine] = []
         append = items.append
         new = tuple.__new__  # a named tuple's own __new__ is a Python-level function
+        rings: dict[str, int | None] = {"": None, "    ": None}
+        durations: dict[str, int | None] = {"        ": None}
         for number, printed in enumerate(text.split("\n"), 1):
             raw = printed[:-1] if printed[-1:] == "\r" else printed
             m = match(raw) if len(raw) in widths else None
@@ -188,22 +200,19 @@ class _Builder:
                 if other_line is not None:
                     append(other_line)
                 continue
-            ext, co, dial, ring_m, ring_s, hours, minutes, seconds, cost, account, cd = (
-                m.groups())
+            ext, co, dial, ring, duration, cost, account, cd = m.groups()
             dial = dial.rstrip()
             first = dial[:1]
             caller_id = ddi = ""
-            if first == "E" and dial.startswith("EXT"):
-                direction = intercom
-            elif first == "<":
+            if first == "<" and dial[1:3] == "I>":  # as _classify_dial reads it, no regex
+                direction, caller_id = incoming, dial[3:]
+            elif first in _CLASSIFIED:  # EXT…, LOG IN / LOG OUT, <D>…
                 direction, caller_id, ddi = _classify_dial(dial)
-            elif dial in ("LOG IN", "LOG OUT"):
-                direction = other
             else:
                 direction = outgoing
             if co is None and (direction is incoming or direction is outgoing):
-                append(SmdrLine(number, layout, "error", raw, None, None,
-                                "no CO line on an external call"))
+                append(new(SmdrLine, (number, layout, "error", raw, None, None,
+                                      "no CO line on an external call", 0)))
                 continue
             key = raw[:16]
             at = stamps.get(key)
@@ -212,40 +221,85 @@ class _Builder:
                 if at is not None:
                     stamps[key] = at
             if type(at) is str:
-                append(SmdrLine(number, layout, "error", raw, None, None, at))
+                append(new(SmdrLine, (number, layout, "error", raw, None, None, at, 0)))
                 continue
+            ring_s = rings[ring] if ring in rings else _seconds(rings, ring)
+            duration_s = (durations[duration] if duration in durations
+                          else _seconds(durations, duration))
             record = new(SmdrRecord, (
-                at, "", False, ext, co or "", dial, caller_id, ddi,
-                int(ring_m) * 60 + int(ring_s) if ring_m else None,
-                int(hours) * 3600 + int(minutes) * 60 + int(seconds) if hours else None,
+                at, "", False, ext, co or "", dial, caller_id, ddi, ring_s, duration_s,
                 cost or "", account.rstrip(), cd or "", direction, raw))
             append(new(SmdrLine, (number, layout, "record", raw, record, None, "", 0)))
         return items
 
     def hybrid(self, text: str) -> list[SmdrLine]:
-        """The hybrid systems' loop: a line starting like a date goes straight to the
-        token reader and the record builder; anything else takes the general path."""
+        """The hybrid systems' loop: the common record line is read by one pattern
+        (``hybrid.FAST``); anything else goes through the token reader and the general
+        path, which read the common line the same way."""
         items: list[SmdrLine] = []
-        for number, raw in numbered_lines(text):
-            fields = hybrid.split(raw) if raw[:1] in _DATE_START else None
-            record = self._record(fields, raw) if isinstance(fields, tuple) else None
-            if record is None or isinstance(record, str):
-                items.append(self.item((number, raw, _first_pass(raw.lstrip("\f"),
-                                                                 hybrid.split))))
+        append = items.append
+        new = tuple.__new__
+        match, stamps, layout = hybrid.FAST.match, self.stamps, self.layout
+        intercom, incoming, outgoing = (CallDirection.INTERCOM, CallDirection.INCOMING,
+                                        CallDirection.OUTGOING)
+        for number, printed in enumerate(text.split("\n"), 1):
+            raw = printed.rstrip("\r") if printed[-1:] == "\r" else printed
+            if not raw or raw.isspace() or "\x00" in raw:  # as ``numbered_lines`` does
+                raw = raw.replace("\x00", "")
+                if not raw or (raw.isspace() and "\f" not in raw):
+                    continue
+            m = match(raw) if raw[0] in _DATE_START else None
+            if m is not None:
+                (date, transfer, time, ext, co, caller_id, dial, hours, minutes, seconds,
+                 code) = m.groups()
+                key = date + " " + time
+                at = stamps.get(key)
+                if at is None:
+                    at = self.stamp(date, time if len(time) == 7 else time.rjust(7, "0"))
+                    if len(stamps) < _MEMO:
+                        stamps[key] = at
+                if type(at) is not str:
+                    if caller_id is not None:
+                        direction, dial = incoming, "<I>" + caller_id
+                    elif dial is None:
+                        direction, dial, caller_id = outgoing, "", ""
+                    else:
+                        direction = intercom if dial.startswith("EXT") else outgoing
+                        caller_id = ""
+                    record = new(SmdrRecord, (
+                        at, "", False, ext or "", co, dial, caller_id, "", None,
+                        int(hours) * 3600 + int(minutes) * 60 + int(seconds), "",
+                        "" if set(code) <= {"."} else code, "TR" if transfer else "",
+                        direction, raw))
+                    append(new(SmdrLine, (number, layout, "record", raw, record, None, "",
+                                          0)))
+                    continue
+            fields = hybrid.split(raw) if raw[0] in _DATE_START else None
+            read = self._record(fields, raw) if isinstance(fields, tuple) else None
+            if read is None or isinstance(read, str):
+                append(self.item((number, raw, _first_pass(raw.lstrip("\f"),
+                                                            hybrid.split))))
             else:
-                items.append(tuple.__new__(SmdrLine, (number, self.layout, "record", raw,
-                                                      record, None, "", 0)))
+                append(new(SmdrLine, (number, layout, "record", raw, read, None, "", 0)))
         return items
 
     def _other(self, number: int, raw: str, splitter: _Split | None) -> SmdrLine | None:
-        """A line the fast pattern did not take; None for a blank one."""
+        """A line the fast pattern did not take; None for a blank one. Page headers and
+        rules repeat on every page, so what a skipped line was is remembered by its text."""
         if not raw or raw.isspace() or "\x00" in raw:
             raw = raw.replace("\x00", "")
             if not raw or (raw.isspace() and "\f" not in raw):
                 return None
+        skipped = self.skipped.get(raw)
+        if skipped is not None:
+            return tuple.__new__(SmdrLine, (number, self.layout, "skip", raw, None, None,
+                                            skipped, 0))
         if "ALM #" in raw and (alarm := _ALARM.match(raw.rstrip())):
             return self._alarm(number, raw, alarm)
-        return self.item((number, raw, _first_pass(raw.lstrip("\f"), splitter)))
+        item = self.item((number, raw, _first_pass(raw.lstrip("\f"), splitter)))
+        if item.kind == "skip" and len(self.skipped) < _MEMO:
+            self.skipped[raw] = item.detail
+        return item
 
     def stamp(self, date: str, time: str) -> datetime | str:
         """The printed date and time, or why not (a string)."""
@@ -299,11 +353,23 @@ class _Builder:
             return SmdrLine(number, self.layout, "error", raw, detail=seen)
         virtual = slot_kind == "*"
         sub_code = sub if bb == "00" and not virtual else f"{bb}{slot_kind}{sub}"
-        alarm = Alarm(level=AlarmLevel.MAJOR if level == "MJ" else AlarmLevel.MINOR,
-                      code=code, sub_code=sub_code,
-                      location=None if virtual else self._location(sub),
-                      message=(message or "").rstrip(), first_seen=seen, raw=raw.rstrip())
-        return SmdrLine(number, self.layout, "alarm", raw, alarm=alarm)
+        # Positional: a third cheaper than keywords, and a log can be a third alarm lines.
+        alarm = Alarm(_MAJOR if level == "MJ" else _MINOR, code, sub_code,
+                      None if virtual else self._location(sub), (message or "").rstrip(), seen,
+                      raw.rstrip())
+        return tuple.__new__(SmdrLine, (number, self.layout, "alarm", raw, None, alarm, "", 0))
+
+
+def _seconds(known: dict[str, int | None], text: str) -> int | None:
+    """Seconds of a ring ``M'SS`` or duration ``HH:MM'SS`` the fast pattern matched,
+    remembered in ``known`` (a stream has few distinct ones)."""
+    if len(text) == 4:
+        value = int(text[0]) * 60 + int(text[2:4])
+    else:
+        value = int(text[0:2]) * 3600 + int(text[3:5]) * 60 + int(text[6:8])
+    if len(known) < _MEMO:
+        known[text] = value
+    return value
 
 
 def _classify_dial(dial: str) -> tuple[CallDirection, str, str]:

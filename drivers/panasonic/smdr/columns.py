@@ -124,17 +124,18 @@ def duration_seconds(text: str) -> int | None:
 # right-justified extension's `` *`` can only take exactly its five columns.
 _STAMP = r"(?:\d\d/\d\d/\d\d \d\d:\d\d(?:AM|PM|  )|\*\*/\*\*/\*\* \*\*:\*\*\*\*)"
 _FAST_EXT = r" *(\*?[DT]?\d{1,5})"
-_FAST_RING = r"(?:(\d)'([0-5]\d)| {4})"
-_FAST_DURATION = r"(?:(\d\d):([0-5]\d)'([0-5]\d)| {8})"
+_FAST_RING = r"(\d'[0-5]\d| {4})"
+_FAST_DURATION = r"(\d\d:[0-5]\d'[0-5]\d| {8})"
 _FAST_CD = r"(?:(TR|FW|D0|NA|RC|AN|RM)|  )"
 _FAST_COST = r"(?:([A-Z]{2}\d{5}\.\d\d|\d{5}\.\d\d[A-Z]{2})| {10})"
-#: groups: ext, CO, dial (padded), ring M, ring SS, HH, MM, SS, [cost], account (padded), CD
+#: groups: ext, CO, dial (padded), ring, duration (texts: a stream has few distinct ones,
+#: and the builder turns each into seconds once), [cost], account (padded), CD
 FAST = {
     "panasonic-A": re.compile(
         rf"{_STAMP} {_FAST_EXT} (?:(\d\d)|  ) (.{{25}}) {_FAST_RING} {_FAST_DURATION} "
         rf"()(.{{10}}) {_FAST_CD} $"),
     "panasonic-B": re.compile(
-        rf"{_STAMP}{_FAST_EXT} (?:(\d\d)|  ) (.{{25}}) ()(){_FAST_DURATION} {_FAST_COST} "
+        rf"{_STAMP}{_FAST_EXT} (?:(\d\d)|  ) (.{{25}}) (){_FAST_DURATION} {_FAST_COST} "
         rf"(.{{10}}) {_FAST_CD} $"),
     "panasonic-C": re.compile(
         rf"{_STAMP} {_FAST_EXT} (?:(\d{{4}})| {{4}}) (.{{50}}) {_FAST_RING} {_FAST_DURATION} "
