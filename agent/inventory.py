@@ -19,6 +19,7 @@ from agent.maintenance import SCHEMA as MAINTENANCE_SCHEMA
 from agent.maintenance import Window as MaintenanceWindow
 from agent.maintenance import from_inventory as maintenance_windows
 from agent.maintenance import normalise as normalise_times
+from agent.smdr import settings as smdr_settings
 
 _NAME = {"type": "string", "minLength": 1}
 _CALENDAR = {
@@ -101,6 +102,7 @@ _SITE = {
         "timeout": {"type": "number", "exclusiveMinimum": 0, "default": 15,
                     "description": "seconds to wait for each PBX answer"},
         "maintenance": MAINTENANCE_SCHEMA,
+        "smdr_link": smdr_settings.SCHEMA,
     },
 }
 _ENV_NAME = {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"}
@@ -241,6 +243,8 @@ class Site:
     problems: tuple[InventoryError, ...] = ()
     #: Planned work (agent/maintenance.py): runs then file no ticket and mail no one.
     maintenance: tuple[MaintenanceWindow, ...] = ()
+    #: The SMDR port ``pbxdiag smdr monitor`` reads (agent/smdr/settings.py), if any.
+    smdr_link: smdr_settings.SmdrLink | None = None
 
     @property
     def title(self) -> str:
@@ -346,6 +350,7 @@ def _site(source: yamlsource.YamlSource, site_id: str, raw: dict[str, Any],
         maintenance=maintenance_windows(site_id, raw.get("maintenance") or [], lambda m, i, k:
                                         source.error(InventoryError, m,
                                                      ("sites", site_id, "maintenance", i, k))),
+        smdr_link=smdr_settings.from_inventory(raw.get("smdr_link"), base),
     )
     return _with_problems(site, source)
 
@@ -380,6 +385,10 @@ def _with_problems(site: Site, source: yamlsource.YamlSource) -> Site:
         key = "password_env" if site.credentials.password_env else "password_file"
         problems.append(source.error(InventoryError, f"site {site.id!r}: {err.message}",
                                      (*at, "credentials", key)))
+    if site.smdr_link is not None:
+        for key, message in smdr_settings.problems(site.smdr_link):
+            problems.append(source.error(InventoryError, f"site {site.id!r}: smdr_link: "
+                                         f"{message}", (*at, "smdr_link", key)))
     located = tuple(InventoryError(p.message, path=p.path, line=p.line, column=p.column)
                     for p in problems)
     return replace(site, problems=located) if located else site
