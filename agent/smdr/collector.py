@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 import structlog
@@ -32,13 +32,14 @@ log = structlog.get_logger(__name__)
 FIRST_DELAY: Final = 1.0
 READ_SLICE: Final = 0.5  # seconds per read: how soon a stop request is seen
 QUIET: Final = 1.0  # no byte for this long: the line is quiet, held items are decided
+PROMPT_GRACE: Final = 2.0  # seconds to wait for the "-" prompt before logging in anyway
 PROMPT_MAX: Final = 4096  # bytes of banner/prompt read while waiting for a prompt
 
 
 def open_link(link: SmdrLink, password: Secret | None) -> Transport:
     """The link's transport, built (not opened). No wake key unless the URL asks for one:
     a CR sent into an SMDR port's login prompt would be read as an empty login."""
-    wake: dict[str, str] = {} if "wake=" in urlsplit(link.url).query else {"wake": ""}
+    wake: dict[str, Any] = {} if "wake=" in urlsplit(link.url).query else {"wake": ""}
     return transport_for_url(link.url, credentials=Credentials(None, password),
                              connect_timeout=link.timeout, **wake)
 
@@ -96,21 +97,27 @@ class Collector:
             transport.close()
 
     def _login(self, transport: Transport, splitter: LineSplitter, password: str) -> None:
-        self._expect(transport, splitter, ("-",))
+        # pyserial's socket:// empties its input on open, so on a fast port the banner and
+        # its "-" prompt may be gone before the first read: after a short grace the login
+        # is sent unprompted (the port reads it as the answer to the prompt it printed).
+        self._expect(transport, splitter, ("-",), within=min(PROMPT_GRACE, self.link.timeout),
+                     required=False)
         transport.write(self.link.login.encode("ascii", "replace") + b"\r\n")
         self._expect(transport, splitter, ("Password:",))
         transport.write(password.encode("latin-1", "replace") + b"\r\n")
         splitter.reset()
 
-    def _expect(self, transport: Transport, splitter: LineSplitter,
-                prompts: tuple[str, ...]) -> None:
+    def _expect(self, transport: Transport, splitter: LineSplitter, prompts: tuple[str, ...],
+                *, within: float | None = None, required: bool = True) -> None:
         """Read until the incomplete last line ends with a prompt, within the deadline."""
-        deadline = time.monotonic() + self.link.timeout
+        deadline = time.monotonic() + (self.link.timeout if within is None else within)
         seen = 0
         while not self.stop.is_set():
             if any(splitter.pending.rstrip().endswith(p) for p in prompts):
                 return
             remaining = deadline - time.monotonic()
+            if remaining <= 0 and not required:
+                return
             if remaining <= 0 or seen > PROMPT_MAX:
                 raise ConnectionProblem(f"no SMDR prompt {prompts[0]!r} within "
                                         f"{self.link.timeout:g} s")

@@ -39,10 +39,12 @@ class SiteIngest:
         self._aligner: Aligner[Item] | None = None
         self.connection = 0
         self.stored = 0
+        self._replay_over = False
 
     def begin(self) -> None:
         """A connection is streaming: number it and read the tail it is matched against."""
         self.connection, _ = self._log.begin_connection(self.site.id, now=self._clock())
+        self._replay_over = False
         self._reader = StreamReader(self.site.vendor, _options(self.site))
         self._aligner = Aligner(self._log.tail(self.site.id, TAIL), key=lambda i: i.raw)
         self.file_pending()
@@ -57,6 +59,8 @@ class SiteIngest:
         if quiet:
             new += self._aligner.settle()
         if not new:
+            if quiet:
+                self._replayed()
             return 0
         stored = self._log.append(self.site.id, [NewItem(i.kind, i.raw, i.at, i.data)
                                                  for i in new],
@@ -67,7 +71,16 @@ class SiteIngest:
                  reread=self._aligner.reread)
         if any(s.kind == "alarm" for s in stored):
             self.file_pending()
+        if quiet:
+            self._replayed()
         return len(stored)
+
+    def _replayed(self) -> None:
+        """The line fell quiet: the PBX's buffer replay is over, and with it the chance
+        that a 510 in it was the PBX noting the monitor's own reconnect."""
+        if not self._replay_over:
+            self._replay_over = True
+            self._log.take_excuse(self.site.id, self.connection)
 
     def end(self) -> None:
         """The connection ended: lines it held are stored when they are known to be new;
