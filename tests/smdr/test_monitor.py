@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
 import sqlite3
 import threading
+from datetime import datetime, timedelta
 
 import pytest
 
