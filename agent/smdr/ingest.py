@@ -11,7 +11,7 @@ re-read on the next connection, brings it back (``align`` then drops what *was* 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -19,6 +19,7 @@ import structlog
 from agent.inventory import Site
 from agent.smdr.alarms import file_alarm
 from agent.smdr.align import TAIL, Aligner
+from agent.smdr.masking import mask_item
 from agent.smdr.reader import Item, StreamReader
 from agent.tickets.register import Register
 from agent.tickets.storage.smdr import NewItem, SmdrLog
@@ -41,8 +42,23 @@ class SiteIngest:
         self.stored = 0
         self._replay_over = False
 
+    def _mask(self, item: Item) -> Item:
+        link = self.site.smdr_link
+        return mask_item(item) if link is not None and link.mask_dialled else item
+
+    def prune(self) -> None:
+        """Call records past the site's retention go (at each connection and heartbeat)."""
+        link = self.site.smdr_link
+        if link is not None:
+            gone = self._log.prune(self.site.id,
+                                   before=self._clock() - timedelta(days=link.retention_days))
+            if gone:
+                log.info("smdr.pruned", site=self.site.id, records=gone,
+                         retention_days=link.retention_days)
+
     def begin(self) -> None:
         """A connection is streaming: number it and read the tail it is matched against."""
+        self.prune()
         self.connection, _ = self._log.begin_connection(self.site.id, now=self._clock())
         self._replay_over = False
         self._reader = StreamReader(self.site.vendor, _options(self.site))
@@ -55,7 +71,7 @@ class SiteIngest:
             return 0
         new: list[Item] = []
         for item in self._reader.feed(lines, final=quiet):
-            new += self._aligner.offer(item)
+            new += self._aligner.offer(self._mask(item))
         if quiet:
             new += self._aligner.settle()
         if not new:
@@ -89,7 +105,7 @@ class SiteIngest:
         if self._reader is not None and self._aligner is not None:
             new: list[Item] = []
             for item in self._reader.feed([], final=True):
-                new += self._aligner.offer(item)
+                new += self._aligner.offer(self._mask(item))
             if new and self._aligner.decided:
                 self._log.append(self.site.id, [NewItem(i.kind, i.raw, i.at, i.data)
                                                 for i in new],

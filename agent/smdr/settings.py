@@ -49,6 +49,12 @@ SCHEMA: Final[dict[str, Any]] = {
                                   "default": 60,
                                   "description": "longest wait between reconnects (the "
                                                  "back-off doubles from 1 s up to this)"},
+        "retention_days": {"type": "integer", "minimum": 1, "maximum": 3650, "default": 365,
+                           "description": "days a stored call record is kept (the contract's "
+                                          "data-retention term); alarm lines stay"},
+        "mask_dialled": {"type": "boolean", "default": False,
+                         "description": "store and export dialled numbers and caller IDs with "
+                                        "all but their first digits masked (UK GDPR)"},
         "timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": 300, "default": 15,
                     "description": "seconds to connect and for each step of the login"},
     },
@@ -66,6 +72,8 @@ class SmdrLink:
     single_client: bool = False
     reconnect_max_s: float = 60.0
     timeout: float = 15.0
+    retention_days: int = 365
+    mask_dialled: bool = False
 
     @property
     def password(self) -> SecretRef:
@@ -89,7 +97,9 @@ def from_inventory(raw: dict[str, Any] | None, base: Path) -> SmdrLink | None:
                     password_env=raw.get("password_env"), password_file=path,
                     single_client=bool(raw.get("single_client", False)),
                     reconnect_max_s=float(raw.get("reconnect_max_seconds", 60)),
-                    timeout=float(raw.get("timeout", 15)))
+                    timeout=float(raw.get("timeout", 15)),
+                    retention_days=int(raw.get("retention_days", 365)),
+                    mask_dialled=bool(raw.get("mask_dialled", False)))
 
 
 def problems(link: SmdrLink) -> list[tuple[str, str]]:

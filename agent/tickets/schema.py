@@ -243,7 +243,8 @@ def v6_smdr_items(conn: sqlite3.Connection) -> None:
     "stored once" is the unique (site, pos) and a restart resumes from the largest.
     ``filed`` says what became of an alarm line (NULL: not yet looked at; a crash between
     storing and filing leaves it NULL and the next start files it). ``smdr_sites`` keeps
-    each site's connections: whether the monitor ever streamed from it (its own reconnect
+    each site's last position (records past their retention are deleted, positions are
+    never reused) and connections: whether the monitor ever streamed from it (its own reconnect
     then explains one 510 on the next connection) and which connection that excuse is for.
     """
     _run(conn, (
@@ -265,6 +266,7 @@ def v6_smdr_items(conn: sqlite3.Connection) -> None:
         """CREATE TABLE smdr_sites (
             site_id     TEXT PRIMARY KEY,
             connections INTEGER NOT NULL DEFAULT 0,
+            position    INTEGER NOT NULL DEFAULT 0,  -- the last pos used (kept when pruned)
             streamed    INTEGER NOT NULL DEFAULT 0,
             excused     INTEGER,           -- the connection whose first 510 is ours
             updated_at  TEXT NOT NULL

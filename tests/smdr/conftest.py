@@ -55,13 +55,13 @@ class Bench:
         self.write_inventory()
         return site
 
-    def write_inventory(self, extra: str = "") -> None:
+    def write_inventory(self, extra: str = "", link: str = "") -> None:
         lines = ["sites:"]
         for s in self.sites.values():
             lines += [f"  {s.site_id}:", "    customer: Acme Ltd", f"    name: {s.site_id}",
                       f"    vendor: {s.vendor}", "    paths: [\"tcp://127.0.0.1:1\"]",
                       f"    smdr_link: {{url: \"tcp://127.0.0.1:{s.endpoint.port}\", "
-                      f"password_env: {VARIABLE}, timeout: 10, reconnect_max_seconds: 1}}"]
+                      f"password_env: {VARIABLE}, timeout: 10, reconnect_max_seconds: 1{link}}}"]
         self.inventory.write_text("\n".join(lines) + "\n" + extra)
 
     def env(self) -> dict[str, str]:

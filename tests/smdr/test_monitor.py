@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from datetime import datetime, timedelta
@@ -162,3 +163,21 @@ def test_sigterm_exits_0_and_a_maintenance_window_files_nothing(bench: Bench) ->
     assert "Traceback" not in done.stderr
     assert tickets(bench, "bolton") == []
     assert "smdr.monitor_stopped" in (bench.workdir / "monitor.log").read_text()
+
+
+def test_masked_sites_keep_no_full_number_in_the_register_or_export(bench: Bench) -> None:
+    bench.add("bolton", "panasonic-healthy")
+    bench.write_inventory(link=", mask_dialled: true")
+    bench.start_monitor()
+    bench.wait_streaming(1)
+    emitted = emitted_records(bench, "bolton")
+    bench.wait_until(lambda: len(bench.stored("bolton")) == len(emitted), "the records")
+    assert bench.stop().returncode == 0
+    numbers = {n for raw in emitted for n in re.findall(r"\d{6,}", raw[17:])}
+    assert numbers  # the scenario's calls do dial and receive numbers
+    shown = bench.pbxdiag("smdr", "calls", "--site", "bolton", "--db", str(bench.db), "--json")
+    with sqlite3.connect(bench.db) as conn:
+        stored = "\n".join(r[0] + r[1] for r in conn.execute("SELECT raw, data FROM smdr_items"))
+    for number in numbers:
+        assert number not in stored and number not in shown.stdout
+    assert re.search(r"\d{5}X+", shown.stdout)

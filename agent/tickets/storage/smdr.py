@@ -101,9 +101,18 @@ class SmdrLog:
         return [str(r["raw"]) for r in reversed(found)]
 
     def position(self, site_id: str) -> int:
-        found = self._store.query("SELECT COALESCE(MAX(pos), 0) FROM smdr_items"
-                                  " WHERE site_id = ?", (site_id,))
-        return int(found[0][0])
+        """The site's committed position: the last item stored (0: none yet)."""
+        found = self._store.query("SELECT position FROM smdr_sites WHERE site_id = ?",
+                                  (site_id,))
+        return int(found[0][0]) if found else 0
+
+    def prune(self, site_id: str, *, before: datetime) -> int:
+        """Delete the site's call records stored before ``before`` (their retention is
+        over); alarm lines stay — they are evidence of tickets."""
+        with self._store.write() as conn:
+            cursor = conn.execute("DELETE FROM smdr_items WHERE site_id = ? AND kind = 'record'"
+                                  " AND stored_at < ?", (site_id, iso(before)))
+            return cursor.rowcount
 
     def append(self, site_id: str, items: Sequence[NewItem], *, connection: int,
                now: datetime) -> list[StoredItem]:
@@ -111,8 +120,12 @@ class SmdrLog:
         if not items:
             return []
         with self._store.write() as conn:
-            last = int(conn.execute("SELECT COALESCE(MAX(pos), 0) FROM smdr_items"
-                                    " WHERE site_id = ?", (site_id,)).fetchone()[0])
+            conn.execute("INSERT OR IGNORE INTO smdr_sites (site_id, updated_at) VALUES (?, ?)",
+                         (site_id, iso(now)))
+            last = int(conn.execute("SELECT position FROM smdr_sites WHERE site_id = ?",
+                                    (site_id,)).fetchone()[0])
+            conn.execute("UPDATE smdr_sites SET position = ?, updated_at = ? WHERE site_id = ?",
+                         (last + len(items), iso(now), site_id))
             conn.executemany(
                 "INSERT INTO smdr_items (site_id, pos, kind, at, raw, data, stored_at,"
                 " connection) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
