@@ -64,7 +64,8 @@ def run() -> list[dict[str, object]]:
                 endpoint.close()
 
 
-def _measure(work: Path, pbxs: list[PbxState], endpoints: list[SmdrEndpoint]) -> list[dict[str, object]]:
+def _measure(work: Path, pbxs: list[PbxState],
+             endpoints: list[SmdrEndpoint]) -> list[dict[str, object]]:
     inventory = work / "inventory.yaml"
     lines = ["sites:"]
     for n, endpoint in enumerate(endpoints):
