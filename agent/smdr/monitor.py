@@ -48,12 +48,12 @@ def select_sites(inventory: Inventory, wanted: Sequence[str] | None) -> Selectio
     skipped: list[tuple[str, str]] = []
     for name in names:
         site = inventory.site(name)
-        site.check()
         link = site.smdr_link
         if link is None:
             if wanted:
                 raise InputError(f"--sites: site {name!r} has no smdr_link in the inventory")
             continue
+        site.check()  # only the sites collected from: another site's problem is its own
         if link.single_client:
             skipped.append((name, "single SMDR client, used by the customer's call logger"))
             continue
