@@ -19,6 +19,7 @@ from agent.maintenance import SCHEMA as MAINTENANCE_SCHEMA
 from agent.maintenance import Window as MaintenanceWindow
 from agent.maintenance import from_inventory as maintenance_windows
 from agent.maintenance import normalise as normalise_times
+from agent.smdr import settings as smdr_settings
 from drivers.smdr import (
     DATE_ORDERS,
     LAYOUT_ALIASES,
@@ -135,6 +136,7 @@ _SITE = {
         "maintenance": MAINTENANCE_SCHEMA,
         "smdr": {**_SMDR, "examples": [{"layout": "B", "date_order": "DMY", "time": "12h"}],
                  "description": "pin the SMDR layout (default: told from the stream)"},
+        "smdr_link": smdr_settings.SCHEMA,
     },
 }
 _ENV_NAME = {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"}
@@ -289,6 +291,8 @@ class Site:
 
     def own_credentials(self, index: int) -> bool:
         return index < len(self.path_credentials) and self.path_credentials[index] is not None
+    #: The SMDR port ``pbxdiag smdr monitor`` reads (agent/smdr/settings.py), if any.
+    smdr_link: smdr_settings.SmdrLink | None = None
 
     @property
     def title(self) -> str:
@@ -394,6 +398,7 @@ def _site(source: yamlsource.YamlSource, site_id: str, raw: dict[str, Any],
                                         source.error(InventoryError, m,
                                                      ("sites", site_id, "maintenance", i, k))),
         smdr=_smdr(source, site_id, raw),
+        smdr_link=smdr_settings.from_inventory(raw.get("smdr_link"), base),
     )
     return _with_problems(site, source)
 
@@ -456,6 +461,10 @@ def _with_problems(site: Site, source: yamlsource.YamlSource) -> Site:
             key = "password_env" if ref.password_env else "password_file"
             problems.append(source.error(InventoryError, f"site {site.id!r}: {err.message}",
                                          (*where, key)))
+    if site.smdr_link is not None:
+        for key, message in smdr_settings.problems(site.smdr_link):
+            problems.append(source.error(InventoryError, f"site {site.id!r}: smdr_link: "
+                                         f"{message}", (*at, "smdr_link", key)))
     located = tuple(InventoryError(p.message, path=p.path, line=p.line, column=p.column)
                     for p in problems)
     return replace(site, problems=located) if located else site

@@ -21,6 +21,7 @@ from bench import (
     parsers_bench,
     register_bench,
     smdr_bench,
+    smdr_monitor_bench,
     ssh_roundtrips,
 )
 
@@ -35,6 +36,7 @@ BENCHMARKS: list[tuple[str, Benchmark]] = [
     ("Ticket register", register_bench.run),
     ("Parsers", parsers_bench.run),
     ("SMDR parse cost (ratio to split)", smdr_bench.run),
+    ("SMDR monitor ingest", smdr_monitor_bench.run),
     ("Fleet", fleet.run),
 ]
 

@@ -52,6 +52,8 @@ def register(commands: Any) -> None:
                             "order, clock; options given here win) and its vendor")
     add_inventory_option(parse, required=False, help="the inventory that names --site")
     parse.set_defaults(handler=_parse)
+    _register_monitor(actions)
+    _register_calls(actions)
 
 
 def _parse(args: argparse.Namespace) -> int:
@@ -172,3 +174,108 @@ def _counts(counts: Counter[str], lines: int) -> str:
             f"{counts['error']} rejected, {counts['skip']} skipped, "
             f"{counts['continuation']} continuations")
 
+
+
+# --- monitor and calls (docs/smdr.md "The monitor") -------------------------------------
+
+
+def _register_monitor(actions: Any) -> None:
+    from agent.commands import add_db_option, add_inventory_option
+
+    monitor = actions.add_parser("monitor", help="collect SMDR records and alarm lines from "
+                                                 "every site with an smdr_link, until stopped")
+    add_inventory_option(monitor)
+    add_db_option(monitor)
+    monitor.add_argument("--sites", default=None, metavar="A,B",
+                         help="only these sites (comma-separated ids)")
+    monitor.add_argument("--log-file", type=Path, default=None,
+                         help="structured (JSON lines) log; default: XDG data dir/"
+                              "smdr-monitor.log")
+    monitor.set_defaults(handler=_monitor)
+
+
+def _register_calls(actions: Any) -> None:
+    from agent.commands import add_db_option
+
+    calls = actions.add_parser("calls", help="show the call records the monitor collected")
+    calls.add_argument("--site", required=True, help="the site id")
+    calls.add_argument("--since", default=None, metavar="WHEN",
+                       help="records printed at or after WHEN: an ISO date or date-time "
+                            "(the PBX's local time), or an age such as 30m, 24h, 7d")
+    calls.add_argument("--alarms", action="store_true", help="include the alarm lines")
+    calls.add_argument("--json", action="store_true", help="one JSON object per line")
+    add_db_option(calls)
+    calls.set_defaults(handler=_calls)
+
+
+def _monitor(args: argparse.Namespace) -> int:
+    from agent import logsetup
+    from agent.commands import db_path
+    from agent.inventory import load_inventory
+    from agent.paths import default_data_dir
+    from agent.smdr.monitor import run_monitor, select_sites
+
+    inventory = load_inventory(args.inventory)
+    wanted = [s.strip() for s in args.sites.split(",") if s.strip()] if args.sites else None
+    if args.sites is not None and not wanted:
+        raise InputError("--sites: name at least one site")
+    selection = select_sites(inventory, wanted)
+    for name, why in selection.skipped:
+        print(f"{name}: left alone ({why})", file=sys.stderr)
+    if not selection.sites:
+        raise InputError("no site to monitor: give a site an smdr_link in the inventory",
+                         path=str(args.inventory))
+    logsetup.configure(log_file=args.log_file or default_data_dir() / "smdr-monitor.log")
+    names = ", ".join(s.id for s in selection.sites)
+    print(f"monitoring SMDR of {len(selection.sites)} site(s): {names}", file=sys.stderr)
+    return run_monitor(selection.sites, db_path(args))
+
+
+def _calls(args: argparse.Namespace) -> int:
+    from agent.commands import db_path
+    from agent.tickets.storage.smdr import SmdrLog
+
+    since = _since(args.since)
+    kinds = ("record", "alarm") if args.alarms else ("record",)
+    with SmdrLog(db_path(args)) as smdr_log:
+        items = smdr_log.items(site_id=args.site, kinds=kinds, since=since)
+    out = sys.stdout
+    for item in items:
+        if args.json:
+            out.write(json.dumps({"site": item.site_id, "position": item.pos, "kind": item.kind,
+                                  item.kind: item.data, "stored_at": item.stored_at.isoformat()},
+                                 sort_keys=True) + "\n")
+        elif item.kind == "record":
+            d = item.data
+            duration = "" if d.get("duration") is None else str(d["duration"])
+            out.write(f"{item.pos:>7} {item.at or '':<19} {d.get('extension', ''):>5} "
+                      f"{d.get('co', ''):>4} {d.get('direction', ''):<8} "
+                      f"{str(d.get('dialled', ''))[:28]:<28} {duration:>6} "
+                      f"{d.get('condition', '')}\n")
+        else:
+            d = item.data
+            out.write(f"{item.pos:>7} {item.at or '':<19} ALARM {d.get('level')} "
+                      f"#{d.get('code')} {d.get('sub_code')} {d.get('message')}"
+                      f"  [{item.filed or 'not filed yet'}]\n")
+    print(f"{args.site}: {len(items)} item(s)" + (f" since {since}" if since else ""),
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def _since(text: str | None) -> str | None:
+    """``--since`` as the PBX-local ISO text the stored times are compared with."""
+    import re
+    from datetime import timedelta
+
+    if text is None:
+        return None
+    age = re.fullmatch(r"(\d{1,6})([mhd])", text.strip())
+    if age is not None:
+        unit = {"m": "minutes", "h": "hours", "d": "days"}[age[2]]
+        moment = datetime.now() - timedelta(**{unit: int(age[1])})
+        return moment.replace(microsecond=0).isoformat()
+    try:
+        return datetime.fromisoformat(text.strip()).replace(tzinfo=None).isoformat()
+    except ValueError:
+        raise InputError(f"--since: {text!r} is neither an ISO date or date-time nor an age "
+                         "like 24h") from None

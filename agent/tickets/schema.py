@@ -277,8 +277,47 @@ def v6_engineer_actions(conn: sqlite3.Connection) -> None:
     ))
 
 
+def v7_smdr_items(conn: sqlite3.Connection) -> None:
+    """What ``pbxdiag smdr monitor`` collected: call records and alarm lines per site.
+
+    ``pos`` is the site's committed position — the n-th item stored, never reused — so
+    "stored once" is the unique (site, pos) and a restart resumes from the largest.
+    ``filed`` says what became of an alarm line (NULL: not yet looked at; a crash between
+    storing and filing leaves it NULL and the next start files it). ``smdr_sites`` keeps
+    each site's last position (records past their retention are deleted, positions are
+    never reused) and connections: whether the monitor ever streamed from it (its own reconnect
+    then explains one 510 on the next connection) and which connection that excuse is for.
+    """
+    _run(conn, (
+        """CREATE TABLE smdr_items (
+            id         INTEGER PRIMARY KEY,
+            site_id    TEXT NOT NULL,
+            pos        INTEGER NOT NULL,
+            kind       TEXT NOT NULL CHECK (kind IN ('record', 'alarm')),
+            at         TEXT,               -- PBX local time as printed (no zone)
+            raw        TEXT NOT NULL,
+            data       TEXT NOT NULL,      -- JSON: the smdr parse --json record / alarm
+            stored_at  TEXT NOT NULL,
+            connection INTEGER NOT NULL,
+            filed      TEXT,
+            UNIQUE (site_id, pos)
+        )""",
+        "CREATE INDEX smdr_items_at ON smdr_items (site_id, kind, at)",
+        "CREATE INDEX smdr_items_unfiled ON smdr_items (site_id, kind, filed)",
+        """CREATE TABLE smdr_sites (
+            site_id     TEXT PRIMARY KEY,
+            connections INTEGER NOT NULL DEFAULT 0,
+            position    INTEGER NOT NULL DEFAULT 0,  -- the last pos used (kept when pruned)
+            streamed    INTEGER NOT NULL DEFAULT 0,
+            excused     INTEGER,           -- the connection whose first 510 is ours
+            updated_at  TEXT NOT NULL
+        )""",
+    ))
+
+
 #: Append only.
 MIGRATIONS: Final[tuple[Migration, ...]] = (v1_initial, v2_lifecycle_escalations_outbox,
                                             v3_derived_counts_any_channel, v4_fault_identity,
-                                            v5_maintenance_windows, v6_engineer_actions)
+                                            v5_maintenance_windows, v6_engineer_actions,
+                                            v7_smdr_items)
 SCHEMA_VERSION: Final = len(MIGRATIONS)

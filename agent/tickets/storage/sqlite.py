@@ -16,7 +16,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -135,6 +135,16 @@ class SqliteStore:
     def windows(self, *, site_id: str | None, at: datetime | None) -> list[Window]:
         """Every window (of one site), or those covering ``at``; oldest first."""
         return _windows(self._read, site_id, at)
+
+    # --- for other record kinds (agent/tickets/storage/smdr.py) ---------------------------
+
+    def write(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction on the raw connection, for a store of
+        another kind of record kept in the same file and migrations."""
+        return self._begin()
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        return self._read(sql, params)
 
     # --- plumbing ----------------------------------------------------------------------
 

@@ -1,0 +1,164 @@
+"""What the SMDR monitor collected, in the register's file (migration ``v7_smdr_items``).
+
+Beside the tickets rather than in them: a call record is not a fault, but the alarm
+lines among them become tickets, and keeping both in one SQLite file means one backup,
+one ``--db`` and one set of migrations. Every write is one ``BEGIN IMMEDIATE``
+transaction of the register's own store, so a batch of items and the site's committed
+position move together: after a crash (SIGKILL included) either the whole batch is
+stored or none of it is, and the next connection's re-read puts back what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Self
+
+from agent.tickets.model import iso
+from agent.tickets.storage.rows import dt
+from agent.tickets.storage.sqlite import SqliteStore
+
+MAX_LISTED: Final = 100_000  # rows one ``calls`` query returns at most
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """A stored record or alarm line with its committed position."""
+
+    id: int
+    site_id: str
+    pos: int
+    kind: str
+    at: str | None
+    raw: str
+    data: dict[str, Any]
+    stored_at: datetime
+    connection: int
+    filed: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    kind: str
+    raw: str
+    at: str | None
+    data: dict[str, Any]
+
+
+class SmdrLog:
+    """The monitor's records in the register file; one connection, shared by threads."""
+
+    def __init__(self, path: Path, *, busy_timeout_s: float = 30.0) -> None:
+        self._store = SqliteStore(Path(path), busy_timeout_s=busy_timeout_s)
+
+    def open(self) -> Self:
+        self._store.open()
+        return self
+
+    def close(self) -> None:
+        self._store.close()
+
+    def __enter__(self) -> Self:
+        return self.open()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # --- connections -------------------------------------------------------------------
+
+    def begin_connection(self, site_id: str, *, now: datetime) -> tuple[int, bool]:
+        """Number a new streaming connection; True when the monitor had streamed from this
+        site before (its own leaving then explains the next 510 the PBX prints)."""
+        with self._store.write() as conn:
+            conn.execute("INSERT OR IGNORE INTO smdr_sites (site_id, updated_at) VALUES (?, ?)",
+                         (site_id, iso(now)))
+            row = conn.execute("SELECT connections, streamed FROM smdr_sites WHERE site_id = ?",
+                               (site_id,)).fetchone()
+            number, streamed = int(row[0]) + 1, bool(row[1])
+            conn.execute("UPDATE smdr_sites SET connections = ?, streamed = 1, excused = ?,"
+                         " updated_at = ? WHERE site_id = ?",
+                         (number, number if streamed else None, iso(now), site_id))
+            return number, streamed
+
+    def take_excuse(self, site_id: str, connection: int) -> bool:
+        """Use up the excuse for one 510 on ``connection``; False if there is none."""
+        with self._store.write() as conn:
+            cursor = conn.execute("UPDATE smdr_sites SET excused = NULL WHERE site_id = ?"
+                                  " AND excused = ?", (site_id, connection))
+            return cursor.rowcount == 1
+
+    # --- items -------------------------------------------------------------------------
+
+    def tail(self, site_id: str, limit: int) -> list[str]:
+        """The raw lines of the last ``limit`` stored items, oldest first."""
+        found = self._store.query("SELECT raw FROM smdr_items WHERE site_id = ?"
+                                  " ORDER BY pos DESC LIMIT ?", (site_id, limit))
+        return [str(r["raw"]) for r in reversed(found)]
+
+    def position(self, site_id: str) -> int:
+        """The site's committed position: the last item stored (0: none yet)."""
+        found = self._store.query("SELECT position FROM smdr_sites WHERE site_id = ?",
+                                  (site_id,))
+        return int(found[0][0]) if found else 0
+
+    def prune(self, site_id: str, *, before: datetime) -> int:
+        """Delete the site's call records stored before ``before`` (their retention is
+        over); alarm lines stay — they are evidence of tickets."""
+        with self._store.write() as conn:
+            cursor = conn.execute("DELETE FROM smdr_items WHERE site_id = ? AND kind = 'record'"
+                                  " AND stored_at < ?", (site_id, iso(before)))
+            return cursor.rowcount
+
+    def append(self, site_id: str, items: Sequence[NewItem], *, connection: int,
+               now: datetime) -> list[StoredItem]:
+        """Store a batch after the site's last position, all or nothing."""
+        if not items:
+            return []
+        with self._store.write() as conn:
+            conn.execute("INSERT OR IGNORE INTO smdr_sites (site_id, updated_at) VALUES (?, ?)",
+                         (site_id, iso(now)))
+            last = int(conn.execute("SELECT position FROM smdr_sites WHERE site_id = ?",
+                                    (site_id,)).fetchone()[0])
+            conn.execute("UPDATE smdr_sites SET position = ?, updated_at = ? WHERE site_id = ?",
+                         (last + len(items), iso(now), site_id))
+            conn.executemany(
+                "INSERT INTO smdr_items (site_id, pos, kind, at, raw, data, stored_at,"
+                " connection) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(site_id, last + n, i.kind, i.at, i.raw, json.dumps(i.data, sort_keys=True),
+                  iso(now), connection) for n, i in enumerate(items, 1)])
+            found = conn.execute("SELECT * FROM smdr_items WHERE site_id = ? AND pos > ?"
+                                 " ORDER BY pos", (site_id, last)).fetchall()
+        return [_item(r) for r in found]
+
+    def unfiled_alarms(self, site_id: str, limit: int = 10_000) -> list[StoredItem]:
+        found = self._store.query("SELECT * FROM smdr_items WHERE site_id = ? AND kind ="
+                                  " 'alarm' AND filed IS NULL ORDER BY pos LIMIT ?",
+                                  (site_id, limit))
+        return [_item(r) for r in found]
+
+    def mark_filed(self, item_id: int, how: str) -> None:
+        with self._store.write() as conn:
+            conn.execute("UPDATE smdr_items SET filed = ? WHERE id = ?", (how, item_id))
+
+    def items(self, *, site_id: str, kinds: Iterable[str] = ("record",),
+              since: str | None = None, limit: int = MAX_LISTED) -> list[StoredItem]:
+        """A site's items of some kinds in stored order, those printed at or after
+        ``since`` (PBX local ISO text, which sorts as it reads)."""
+        wanted = json.dumps(sorted(set(kinds)))
+        found = self._store.query(
+            "SELECT * FROM smdr_items WHERE site_id = ? AND kind IN (SELECT value FROM"
+            " json_each(?)) AND (? IS NULL OR at >= ?) ORDER BY pos LIMIT ?",
+            (site_id, wanted, since, since, min(limit, MAX_LISTED)))
+        return [_item(r) for r in found]
+
+
+def _item(r: Any) -> StoredItem:
+    return StoredItem(id=int(r["id"]), site_id=r["site_id"], pos=int(r["pos"]), kind=r["kind"],
+                      at=r["at"], raw=r["raw"], data=json.loads(r["data"]),
+                      stored_at=dt(r["stored_at"]), connection=int(r["connection"]),
+                      filed=r["filed"])
