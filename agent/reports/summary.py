@@ -15,7 +15,7 @@ from agent.errors import (
     EXIT_OK,
     EXIT_UNREACHABLE,
 )
-from agent.result import RunResult, StepResult, StepStatus
+from agent.result import ErrorCause, RunResult, StepResult, StepStatus
 from agent.tickets.classify import Classification
 from agent.tickets.filing import Filing
 from agent.tickets.register import Outcome
@@ -48,7 +48,8 @@ def render_summary(diagnosis: Diagnosis) -> str:
         lines += [_step_line(step, width) for step in result.steps]
     lines.append("")
     lines += change_lines(result)
-    lines += _filing_lines(diagnosis.filing, diagnosis.exit_code, result.half_programmed)
+    lines += _filing_lines(diagnosis.filing, diagnosis.exit_code, result.half_programmed,
+                           unreadable=_unreadable(result))
     if diagnosis.notified is not None:
         report = diagnosis.notified
         pending = len(report.retrying) + len(report.failed) + len(report.lost_lease)
@@ -82,7 +83,14 @@ _NO_FAULT_VERDICT = {
 }
 
 
-def _filing_lines(filing: Filing, exit_code: int, half_programmed: bool) -> list[str]:
+def _unreadable(result: RunResult) -> int:
+    """Replies the PBX (or the line) spoilt: each was read twice before it counted."""
+    return sum(1 for step in result.steps
+               if step.status is StepStatus.ERROR and step.cause is ErrorCause.REPLY)
+
+
+def _filing_lines(filing: Filing, exit_code: int, half_programmed: bool, *,
+                  unreadable: int = 0) -> list[str]:
     if filing.maintenance is not None:
         return _maintenance_lines(filing, passed=exit_code == EXIT_OK)
     lines: list[str] = []
@@ -92,6 +100,10 @@ def _filing_lines(filing: Filing, exit_code: int, half_programmed: bool) -> list
         if filing.engineer_action is not None:
             lines.append(f"  engineer:  {filing.engineer_action.ref} — the desk is told "
                          "(an engineer action: no customer ticket, no SLA clock)")
+    elif not filing.faults and exit_code == EXIT_UNREACHABLE and unreadable:
+        lines.append(f"  verdict:   not diagnosed — the line is unreliable: {unreadable} "
+                     f"repl{'ies' if unreadable > 1 else 'y'} could not be read, even read "
+                     "again; nothing filed")
     elif not filing.faults:
         lines.append(f"  verdict:   {_NO_FAULT_VERDICT.get(exit_code, 'not diagnosed')}")
     for fault, outcome in filing.faults:

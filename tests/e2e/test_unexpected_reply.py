@@ -96,3 +96,15 @@ def test_a_garbled_reply_is_an_error_step_with_the_raw_text(
     assert ticket_rows(site.db) == []  # a reply we cannot read is no evidence of a fault
     assert site.pbx.active_faults()[0].kind == "garbled_reply"
     assert site.pbx.acquire_programming("test")  # the programming session was given back
+
+
+def test_the_summary_calls_the_line_unreliable_not_the_pbx_faulty(
+        garbled: tuple[Site, str, str]) -> None:
+    site, playbook, _ = garbled
+    run = site.pbxdiag("run", playbook, "--site", "acme-bolton", "--inventory",
+                       str(site.inventory), "--db", str(site.db), "--output",
+                       str(site.output), "--var", "trunk=1")
+    if run.returncode == EXIT_UNREACHABLE:
+        assert "the line is unreliable: 1 reply could not be read, even read again" \
+            in run.stdout, run.stdout
+    assert "  fault:" not in run.stdout
