@@ -7,6 +7,7 @@ modules import their heavy dependencies lazily so ``pbxdiag --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import getpass
 from pathlib import Path
 
 from agent.paths import SHIPPED_PLAYBOOKS, default_data_dir
@@ -39,6 +40,16 @@ def playbook_argument(value: str) -> Path:
         return given
     shipped = SHIPPED_PLAYBOOKS / f"{value}.yaml"
     return shipped if shipped.is_file() else given
+
+
+def who(args: argparse.Namespace) -> str:
+    """Who did it, for the audit trail: ``--by``, else the logged-in user."""
+    if getattr(args, "by", None):
+        return str(args.by)
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def db_path(args: argparse.Namespace) -> Path:

@@ -11,12 +11,11 @@ unknown site, a ``--until`` that does not read or has passed, nothing to end).
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from agent.commands import add_db_option, add_inventory_option, db_path
+from agent.commands import add_db_option, add_inventory_option, db_path, who
 from agent.errors import EXIT_OK, InputError
 
 if TYPE_CHECKING:
@@ -88,7 +87,7 @@ def _set(args: argparse.Namespace, inventory: Inventory, now: datetime) -> int:
         raise InputError(f"--until: {err}") from None
     with Register(db_path(args)) as register:
         window = register.set_maintenance(site.id, starts=starts, ends=ends, reason=reason,
-                                          who=_who(args), now=now)
+                                          who=who(args), now=now)
     _print(args, [window], f"{site.id}: in maintenance {window.describe()}")
     return EXIT_OK
 
@@ -99,7 +98,7 @@ def _end(args: argparse.Namespace, inventory: Inventory, now: datetime) -> int:
 
     site = inventory.site(args.end)
     with Register(db_path(args)) as register:
-        ended = register.end_maintenance(site.id, who=_who(args), now=now)
+        ended = register.end_maintenance(site.id, who=who(args), now=now)
     if not ended:
         held = active(site.maintenance, now)
         if held is not None:
@@ -128,12 +127,3 @@ def _list(args: argparse.Namespace, inventory: Inventory, now: datetime) -> int:
 
 def _print(args: argparse.Namespace, windows: list[Window], text: str) -> None:
     print(json.dumps([w.to_json() for w in windows], indent=2) if args.json else text)
-
-
-def _who(args: argparse.Namespace) -> str:
-    if args.by:
-        return str(args.by)
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from agent.commands import add_db_option, add_inventory_option, db_path
+from agent.commands import add_db_option, add_inventory_option, db_path, who
 from agent.errors import EXIT_CHECKS_FAILED, EXIT_OK
 
 if TYPE_CHECKING:
@@ -164,15 +164,6 @@ def _since(text: str) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=_LONDON)
 
 
-def _who(args: argparse.Namespace) -> str:
-    if args.by:
-        return str(args.by)
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -214,7 +205,7 @@ def _note(args: argparse.Namespace) -> int:
     from agent.tickets import Register
 
     with Register(db_path(args)) as register:
-        register.add_note(args.ref, args.text, who=_who(args), now=_now())
+        register.add_note(args.ref, args.text, who=who(args), now=_now())
         _changed(args, register, f"{args.ref}: note added")
     return EXIT_OK
 
@@ -223,7 +214,7 @@ def _status(args: argparse.Namespace) -> int:
     from agent.tickets import Register
 
     with Register(db_path(args)) as register:
-        ticket = register.set_state(args.ref, args.state, who=_who(args), now=_now(),
+        ticket = register.set_state(args.ref, args.state, who=who(args), now=_now(),
                                     note=args.note)
         _changed(args, register, f"{ticket.ref}: {ticket.state}")
     return EXIT_OK
@@ -234,7 +225,7 @@ def _book_visit(args: argparse.Namespace) -> int:
 
     with Register(db_path(args)) as register:
         ticket = register.book_visit(args.ref, visit_date=args.date, engineer=args.engineer,
-                                     parts=args.parts, who=_who(args), now=_now())
+                                     parts=args.parts, who=who(args), now=_now())
         parts = ", ".join(ticket.visit_parts) or "no parts listed"
         _changed(args, register, f"{ticket.ref}: visit booked for {ticket.visit_date}, "
                                  f"{ticket.visit_engineer} ({parts})")
@@ -248,7 +239,7 @@ def _resolve(args: argparse.Namespace) -> int:
     with Register(db_path(args)) as register:
         before = register.get(args.ref).state
         steps = path_to(args.ref, before, RESOLUTION_STATES[args.how])
-        ticket = register.resolve(args.ref, args.how, who=_who(args), now=_now(),
+        ticket = register.resolve(args.ref, args.how, who=who(args), now=_now(),
                                   note=args.note)
         via = f" (via {' → '.join(steps[:-1])})" if len(steps) > 1 else ""
         _changed(args, register, f"{ticket.ref}: {ticket.state}{via}")

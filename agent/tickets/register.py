@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from types import TracebackType
-from typing import Final, Self
+from typing import Final
 
 from agent.errors import InputError
 from agent.maintenance import Window, check_window
@@ -50,6 +49,7 @@ from agent.tickets.rules import OPENED_STATE, REF_PREFIX
 from agent.tickets.schema import SCHEMA_VERSION
 from agent.tickets.sla import Contract
 from agent.tickets.storage import TicketStore, Transaction
+from agent.tickets.storage.handle import StoreHandle
 from agent.tickets.storage.sqlite import SqliteStore
 
 __all__ = [
@@ -71,29 +71,16 @@ __all__ = [
 _PBXDIAG: Final = "pbxdiag"
 
 
-class Register:
+class Register(StoreHandle[TicketStore]):
     """The ticket register in one SQLite file; use as a context manager or ``open()``."""
 
     def __init__(self, path: Path, *, busy_timeout_s: float = 30.0,
                  store: TicketStore | None = None) -> None:
         self.path = Path(path)
         self.busy_timeout_s = busy_timeout_s
-        self._store: TicketStore = store or SqliteStore(self.path,
+        self._store = store or SqliteStore(self.path,
                                                         busy_timeout_s=busy_timeout_s)
 
-    def open(self) -> Self:
-        self._store.open()
-        return self
-
-    def close(self) -> None:
-        self._store.close()
-
-    def __enter__(self) -> Self:
-        return self.open()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
 
     @property
     def schema_version(self) -> int:

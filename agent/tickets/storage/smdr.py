@@ -15,10 +15,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final
 
 from agent.tickets.model import iso
+from agent.tickets.storage.handle import StoreHandle
 from agent.tickets.storage.rows import dt
 from agent.tickets.storage.sqlite import SqliteStore
 
@@ -49,25 +49,12 @@ class NewItem:
     data: dict[str, Any]
 
 
-class SmdrLog:
+class SmdrLog(StoreHandle[SqliteStore]):
     """The monitor's records in the register file; one connection, shared by threads."""
 
     def __init__(self, path: Path, *, busy_timeout_s: float = 30.0) -> None:
         self._store = SqliteStore(Path(path), busy_timeout_s=busy_timeout_s)
 
-    def open(self) -> Self:
-        self._store.open()
-        return self
-
-    def close(self) -> None:
-        self._store.close()
-
-    def __enter__(self) -> Self:
-        return self.open()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
 
     # --- connections -------------------------------------------------------------------
 
