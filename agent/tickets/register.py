@@ -78,8 +78,7 @@ class Register(StoreHandle[TicketStore]):
                  store: TicketStore | None = None) -> None:
         self.path = Path(path)
         self.busy_timeout_s = busy_timeout_s
-        self._store = store or SqliteStore(self.path,
-                                                        busy_timeout_s=busy_timeout_s)
+        self._store = store or SqliteStore(self.path, busy_timeout_s=busy_timeout_s)
 
 
     @property
