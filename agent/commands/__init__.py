@@ -12,7 +12,7 @@ from pathlib import Path
 from agent.paths import default_data_dir
 
 GROUPS = ("demo", "run", "fleet", "schedule", "tickets", "simulate", "playbook", "inventory",
-          "sites", "config", "smdr", "completion", "help")
+          "sites", "config", "smdr", "completion", "help", "serve", "users")
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
