@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from agent.maintenance import LONDON
 from agent.tickets.classify import FAULT_CLASSES, PRIORITY_TITLES, Classification
 from agent.tickets.register import Register
 from agent.tickets.sla import Contract
@@ -30,6 +32,17 @@ FRIDAY_1725 = datetime(2026, 4, 24, 16, 25, tzinfo=UTC)
 BANK_HOLIDAY = datetime(2026, 8, 31, 10, 0, tzinfo=UTC)
 CONTRACT = Contract(name="standard")
 GOLD = Contract(name="gold", minor_response_working_hours=4)
+SECRET = "inv-Secret-4471"
+INVENTORY = """\
+sites:
+  acme-leeds:
+    customer: Acme Ltd
+    vendor: panasonic
+    paths: ["ssh://INSTALLERX@127.0.0.1:2222"]
+    credentials: {{username: INSTALLERX, password_file: leeds.pw}}
+    maintenance:
+      - {{from: "{start}", until: "{end}", reason: "swapping the <b>EXT</b> card"}}
+"""
 
 
 def classification(priority: str, signature: str, *, evidence: tuple[str, ...],
@@ -84,6 +97,7 @@ def free_port() -> int:
 def pbxdiag(*args: str, stdin: str = "", env: dict[str, str] | None = None,
             ) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "agent.cli", *args], input=stdin, text=True,
+                          check=False,
                           capture_output=True, timeout=60, env=env or dict(os.environ))
 
 
@@ -92,20 +106,22 @@ class Server:
     url: str
     db: Path
     users: Path
+    workdir: Path
     seeded: Seeded
     process: subprocess.Popen[str]
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=10, follow_redirects=False)
 
-    def login(self, name: str) -> httpx.Client:
-        client = self.client()
-        page = client.get("/login")
-        csrf = csrf_of(page.text)
-        response = client.post("/login", data={"csrf": csrf, "name": name,
-                                               "password": PASSWORDS[name]})
-        assert response.status_code == 303, response.text
-        return client
+    @contextmanager
+    def login(self, name: str) -> Iterator[httpx.Client]:
+        with self.client() as client:
+            page = client.get("/login")
+            csrf = csrf_of(page.text)
+            response = client.post("/login", data={"csrf": csrf, "name": name,
+                                                   "password": PASSWORDS[name]})
+            assert response.status_code == 303, response.text
+            yield client
 
 
 def csrf_of(html: str) -> str:
@@ -114,13 +130,27 @@ def csrf_of(html: str) -> str:
     return html[start:html.index('"', start)]
 
 
-def start_server(workdir: Path, db: Path, users: Path) -> tuple[str, subprocess.Popen[str]]:
+def write_inventory(workdir: Path, now: datetime) -> Path:
+    """An inventory with a window on acme-leeds now, and a password the board must hide."""
+    (workdir / "leeds.pw").write_text(SECRET + "\n")
+    (workdir / "leeds.pw").chmod(0o600)
+    london = now.astimezone(LONDON)
+    path = workdir / "inventory.yaml"
+    path.write_text(INVENTORY.format(
+        start=(london - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        end=(london + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")))
+    return path
+
+
+def start_server(workdir: Path, db: Path, users: Path, *extra: str,
+                 ) -> tuple[str, subprocess.Popen[str]]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "agent.cli", "serve", "--bind", f"127.0.0.1:{port}",
-         "--db", str(db), "--users", str(users)],
+         "--db", str(db), "--users", str(users), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=workdir)
-    url = f"http://127.0.0.1:{port}"
+    scheme = "https" if "--certfile" in extra else "http"
+    url = f"{scheme}://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -138,14 +168,17 @@ def start_server(workdir: Path, db: Path, users: Path) -> tuple[str, subprocess.
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     workdir = tmp_path_factory.mktemp("board")
     db, users = workdir / "tickets.db", workdir / "users.yaml"
-    seeded = seed(db, datetime.now(UTC))
+    now = datetime.now(UTC)
+    seeded = seed(db, now)
+    inventory = write_inventory(workdir, now)
     for name, role in ROLES.items():
         done = pbxdiag("users", "add", name, "--role", role, "--password-stdin",
                        "--users", str(users), stdin=PASSWORDS[name] + "\n")
         assert done.returncode == 0, done.stderr
-    url, process = start_server(workdir, db, users)
+    url, process = start_server(workdir, db, users, "--inventory", str(inventory))
     try:
-        yield Server(url=url, db=db, users=users, seeded=seeded, process=process)
+        yield Server(url=url, db=db, users=users, workdir=workdir, seeded=seeded,
+                     process=process)
     finally:
         process.terminate()
         try:
