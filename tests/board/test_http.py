@@ -238,3 +238,13 @@ def test_an_unknown_ticket_is_a_404_page(server: Server, path: str) -> None:
     with server.login("dora") as client:
         response = client.get(path)
     assert response.status_code == 404 and "No ticket" in response.text
+
+
+def test_filters_and_the_refresh_fragment(server: Server) -> None:
+    with server.login("dora") as client:
+        only_p1 = client.get("/?priority=P1").text
+        fragment = client.get("/board/rows?contract=gold").text
+    assert server.seeded.recent in only_p1 and server.seeded.xss not in only_p1
+    assert 'data-rows="/board/rows?priority=P1"' in only_p1
+    assert "<html" not in fragment
+    assert server.seeded.recent not in fragment
