@@ -34,7 +34,9 @@ async def tickets(request: Request) -> Response:
     if _user(request) is None:
         return _unauthorised()
     rows, _, _ = await board_app.read_rows(request)
-    return board_app.json_response({"tickets": [row.to_json() for row in rows]})
+    return board_app.json_response({"tickets": [row.to_json() for row in rows.rows],
+                                    "page": rows.number, "pages": rows.pages,
+                                    "total": rows.total})
 
 
 async def ticket(request: Request) -> Response:

@@ -266,21 +266,25 @@ def _forbidden(request: Request) -> Response:
 
 def filters_of(request: Request) -> views.Filters:
     q = request.query_params
+    page = q.get("page", "1")
     return views.Filters(priority=q.get("priority", "")[:4], state=q.get("state", "")[:40],
-                         contract=q.get("contract", "")[:80])
+                         contract=q.get("contract", "")[:80],
+                         page=int(page) if page.isdigit() and len(page) < 6 else 1)
 
 
-async def read_rows(request: Request) -> tuple[list[views.Row], list[Window], list[str]]:
+async def read_rows(request: Request) -> tuple[views.Page, list[Window], list[str]]:
+    """The page of board rows the request asks for, the windows in force, the contracts."""
     board = board_of(request)
     now = board.config.now()
     filters = filters_of(request)
 
-    def read(register: Register) -> tuple[list[views.Row], list[Window], list[str]]:
+    def read(register: Register) -> tuple[views.Page, list[Window], list[str]]:
         tickets = register.list_tickets(open_only=True)
         windows = board.windows(register, now)
         rows = views.board_rows(tickets, register.sent_escalations(), now=now,
                                 filters=filters, windows=windows)
-        return rows, windows, sorted({t.contract for t in tickets})
+        return (views.page_of(rows, filters.page), windows,
+                sorted({t.contract for t in tickets}))
     return await board.db(read)
 
 
@@ -290,7 +294,8 @@ async def board_page(request: Request) -> Response:
         return login_redirect(request)
     rows, windows, contracts = await read_rows(request)
     return page(request, "board.html", {
-        "user": user, "rows": rows, "windows": windows, "contracts": contracts,
+        "user": user, "rows": rows.rows, "paging": rows, "windows": windows,
+        "contracts": contracts,
         "states": STATES, "filters": filters_of(request),
         "now": board_of(request).config.now()})
 
@@ -300,7 +305,7 @@ async def board_rows(request: Request) -> Response:
     if current_user(request) is None:
         return Response("login needed", status_code=401)
     rows, _, _ = await read_rows(request)
-    return page(request, "rows.html", {"rows": rows})
+    return page(request, "rows.html", {"rows": rows.rows})
 
 
 async def ticket_page(request: Request, *, error: str = "", status: int = 200) -> Response:

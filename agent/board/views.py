@@ -22,6 +22,9 @@ LONDON: Final = ZoneInfo("Europe/London")
 #: A deadline this close is highlighted as about to breach.
 SOON: Final = timedelta(hours=1)
 PRIORITY_COLOURS: Final = {"P1": "p1", "P2": "p2", "P3": "p3", "P4": "p4"}
+#: Rows per page: a desk reads the top of the board; 10,000 open faults stay one query.
+PAGE_SIZE: Final = 100
+MAX_PAGE: Final = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +32,7 @@ class Filters:
     priority: str = ""
     state: str = ""
     contract: str = ""
+    page: int = 1
 
     def keep(self, ticket: Ticket) -> bool:
         return ((not self.priority or ticket.priority == self.priority)
@@ -36,6 +40,7 @@ class Filters:
                 and (not self.contract or ticket.contract == self.contract))
 
     def query(self) -> str:
+        """The filters as a query string (the page number is added by each link)."""
         from urllib.parse import urlencode
 
         return urlencode({k: v for k, v in (("priority", self.priority),
@@ -99,6 +104,24 @@ def board_rows(tickets: Sequence[Ticket], escalations: Sequence[SentEscalation],
     far = datetime.max.replace(tzinfo=now.tzinfo)
     rows.sort(key=lambda r: (r.deadline or far, r.ticket.ref))
     return rows
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: list[Row]
+    number: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+
+def page_of(rows: list[Row], number: int) -> Page:
+    """One page of the sorted rows (the first page holds the next deadlines)."""
+    number = min(max(1, number), MAX_PAGE)
+    start = (number - 1) * PAGE_SIZE
+    return Page(rows=rows[start:start + PAGE_SIZE], number=number, total=len(rows))
 
 
 def urgency(due: datetime | None, now: datetime) -> str:

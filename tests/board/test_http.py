@@ -245,6 +245,7 @@ def test_filters_and_the_refresh_fragment(server: Server) -> None:
         only_p1 = client.get("/?priority=P1").text
         fragment = client.get("/board/rows?contract=gold").text
     assert server.seeded.recent in only_p1 and server.seeded.xss not in only_p1
-    assert 'data-rows="/board/rows?priority=P1"' in only_p1
+    assert 'data-rows="/board/rows?priority=P1&amp;page=1"' in only_p1
+    assert "5 open; page 1 of 1" not in only_p1 and "1 open; page 1 of 1" in only_p1
     assert "<html" not in fragment
     assert server.seeded.recent not in fragment
