@@ -10,7 +10,7 @@ the ticket page as the CLI would print it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Final
 
 from starlette.requests import Request
@@ -30,7 +30,7 @@ from agent.tickets.register import Register
 
 #: Action name in the URL → the permission it needs (agent/board/users.py PERMISSIONS).
 ACTIONS: Final = {"note": "note", "status": "status", "book-visit": "book_visit",
-                  "resolve": "resolve", "escalate": "escalate"}
+                  "resolve": "resolve", "escalate": "escalate", "maintenance": "maintenance"}
 MAX_TEXT: Final = 4000
 MAX_PARTS: Final = 20
 
@@ -94,6 +94,8 @@ def _work(action: str, ref: str, form: dict[str, str], user: User,
     if action == "resolve":
         how = _resolution(form.get("how", ""))
         return lambda r: r.resolve(ref, how, who=who, now=now, note=note)
+    if action == "maintenance":
+        return _maintenance(ref, form, who, now)
     visit = _visit_date(form.get("date", ""))
     engineer = form.get("engineer", "")[:100]
     parts = [p.strip()[:100] for p in form.get("parts", "").split(",") if p.strip()]
@@ -101,6 +103,24 @@ def _work(action: str, ref: str, form: dict[str, str], user: User,
         raise InputError(f"parts: at most {MAX_PARTS}")
     return lambda r: r.book_visit(ref, visit_date=visit, engineer=engineer, parts=parts,
                                   who=who, now=now)
+
+
+def _maintenance(ref: str, form: dict[str, str], who: str,
+                 now: datetime) -> Callable[[Register], object]:
+    """The ticket's site in maintenance from now (as ``pbxdiag sites maintenance``)."""
+    from agent.maintenance import check_reason, parse_until
+
+    reason = check_reason(form.get("reason", "")[:MAX_TEXT])
+    try:
+        ends = parse_until(form.get("until", "")[:40], now).astimezone(UTC)
+    except ValueError as err:
+        raise InputError(f"until: {err}") from None
+
+    def work(register: Register) -> object:
+        site_id = register.get(ref).site_id
+        return register.set_maintenance(site_id, starts=now, ends=ends, reason=reason,
+                                        who=who, now=now)
+    return work
 
 
 def _resolution(how: str) -> Resolution:

@@ -106,7 +106,7 @@ def make_templates() -> Environment:
 
 
 def build_app(config: BoardConfig) -> Starlette:
-    from agent.board import actions, api
+    from agent.board import actions, api, stats
 
     board = Board(config=config, users=UsersStore(config.users),
                   inventory_windows=_inventory_windows(config.inventory))
@@ -116,6 +116,7 @@ def build_app(config: BoardConfig) -> Starlette:
         Route("/logout", logout, methods=["POST"]),
         Route("/", board_page, methods=["GET"]),
         Route("/board/rows", board_rows, methods=["GET"]),
+        Route("/stats", stats.stats_page, methods=["GET"]),
         Route("/tickets/{ref}", ticket_page, methods=["GET"]),
         Route("/tickets/{ref}/{action}", actions.ticket_action, methods=["POST"]),
         Route("/api/tickets", api.tickets, methods=["GET"]),

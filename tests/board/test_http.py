@@ -249,3 +249,35 @@ def test_filters_and_the_refresh_fragment(server: Server) -> None:
     assert "5 open; page 1 of 1" not in only_p1 and "1 open; page 1 of 1" in only_p1
     assert "<html" not in fragment
     assert server.seeded.recent not in fragment
+
+
+def test_an_engineer_puts_the_site_in_maintenance_and_a_desk_user_may_not(
+        server: Server) -> None:
+    ref = server.seeded.xss
+    with server.login("dora") as client:
+        csrf = csrf_of(client.get(f"/tickets/{ref}").text)
+        assert client.post(f"/tickets/{ref}/maintenance", data={
+            "csrf": csrf, "until": "2h", "reason": "card swap"}).status_code == 403
+    with server.login("erin") as client:
+        csrf = csrf_of(client.get(f"/tickets/{ref}").text)
+        bad = client.post(f"/tickets/{ref}/maintenance",
+                          data={"csrf": csrf, "until": "soon", "reason": "card swap"})
+        assert bad.status_code == 400 and "not a duration" in bad.text
+        done = client.post(f"/tickets/{ref}/maintenance",
+                           data={"csrf": csrf, "until": "2h", "reason": "card <swap>"})
+        assert done.status_code == 303
+        assert "Maintenance: <strong>xss-site</strong>" in client.get("/").text
+    with Register(server.db) as reg:
+        (window,) = reg.maintenance_windows(site_id="xss-site")
+    assert (window.set_by, window.reason) == ("erin", "card <swap>")
+
+
+def test_the_stats_page_counts_per_contract_and_week(server: Server) -> None:
+    with server.client() as client:
+        assert client.get("/stats").status_code == 303
+    with server.login("dora") as client:
+        page = client.get("/stats").text
+        since = client.get("/stats?since=2026-08-01").text
+    assert "<td>gold</td>" in page and "<td>standard</td>" in page
+    assert "2026-04-20" in page  # the Monday of the Friday 17:25 ticket's week
+    assert "2026-04-20" not in since and "2026-08-31" in since
