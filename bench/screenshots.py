@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import subprocess
 import sys
 import tempfile
@@ -65,15 +66,15 @@ def main() -> int:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from tests.board.conftest import free_port
-
     work = Path(tempfile.mkdtemp(prefix="pbxdiag-shots-"))
     db = file_tickets(work)
     users = work / "users.yaml"
     subprocess.run([sys.executable, "-m", "agent.cli", "users", "add", "desk", "--role",
                     "engineer", "--password-stdin", "--users", str(users)],
                    input="screenshot-pass\n", text=True, check=True, timeout=60)
-    port = free_port()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
     server = subprocess.Popen([sys.executable, "-m", "agent.cli", "serve", "--bind",
                                f"127.0.0.1:{port}", "--db", str(db), "--users", str(users)])
     options = webdriver.ChromeOptions()

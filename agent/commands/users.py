@@ -37,13 +37,15 @@ def register(commands: Any) -> None:
     users = commands.add_parser("users", help="the board's users, roles and API tokens")
     actions = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
     add = actions.add_parser("add", help="add a user (or set a user's role and password)")
-    add.add_argument("name")
-    add.add_argument("--role", required=True, choices=("desk", "engineer", "admin"))
+    add.add_argument("name", help="the login name (letters, digits, . _ @ -)")
+    add.add_argument("--role", required=True, choices=("desk", "engineer", "admin"),
+                     help="desk: read, note; engineer: also status, visits, resolve, "
+                          "escalate, maintenance; admin: also users, tokens, cancel")
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from standard input's first line")
     add.set_defaults(handler=_add)
     remove = actions.add_parser("remove", help="remove a user (and revoke their tokens)")
-    remove.add_argument("name")
+    remove.add_argument("name", help="the login name")
     remove.set_defaults(handler=_remove)
     listing = actions.add_parser("list", help="list users and tokens (never a hash)")
     listing.set_defaults(handler=_list)
