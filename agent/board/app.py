@@ -49,6 +49,7 @@ class BoardConfig:
     db: Path
     users: Path
     inventory: Path | None = None
+    refresh_s: int = 30  # how often the board's table re-fetches itself
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
@@ -270,6 +271,7 @@ def filters_of(request: Request) -> views.Filters:
     page = q.get("page", "1")
     return views.Filters(priority=q.get("priority", "")[:4], state=q.get("state", "")[:40],
                          contract=q.get("contract", "")[:80],
+                         engineer=q.get("engineer", "")[:100],
                          page=int(page) if page.isdigit() and len(page) < 6 else 1)
 
 
@@ -298,6 +300,7 @@ async def board_page(request: Request) -> Response:
         "user": user, "rows": rows.rows, "paging": rows, "windows": windows,
         "contracts": contracts,
         "states": STATES, "filters": filters_of(request),
+        "refresh_s": board_of(request).config.refresh_s,
         "now": board_of(request).config.now()})
 
 

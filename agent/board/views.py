@@ -32,12 +32,15 @@ class Filters:
     priority: str = ""
     state: str = ""
     contract: str = ""
+    engineer: str = ""  # the engineer booked to visit
     page: int = 1
 
     def keep(self, ticket: Ticket) -> bool:
         return ((not self.priority or ticket.priority == self.priority)
                 and (not self.state or ticket.state == self.state)
-                and (not self.contract or ticket.contract == self.contract))
+                and (not self.contract or ticket.contract == self.contract)
+                and (not self.engineer
+                     or (ticket.visit_engineer or "").lower() == self.engineer.lower()))
 
     def query(self) -> str:
         """The filters as a query string (the page number is added by each link)."""
@@ -45,7 +48,8 @@ class Filters:
 
         return urlencode({k: v for k, v in (("priority", self.priority),
                                             ("state", self.state),
-                                            ("contract", self.contract)) if v})
+                                            ("contract", self.contract),
+                                            ("engineer", self.engineer)) if v})
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,9 @@ def register(commands: Any) -> None:
     parser.add_argument("--proxy", default="127.0.0.1", metavar="ADDRS",
                         help="reverse proxies trusted for X-Forwarded-Proto/For "
                              "(comma-separated; default 127.0.0.1)")
+    parser.add_argument("--refresh", type=int, default=30, metavar="SECONDS",
+                        help="how often the board's table refreshes itself (1–3600, "
+                             "default 30)")
     parser.set_defaults(handler=_serve)
 
 
@@ -43,6 +46,8 @@ def parse_bind(text: str) -> tuple[str, int]:
 
 def _serve(args: argparse.Namespace) -> int:
     host, port = parse_bind(args.bind)
+    if not 1 <= args.refresh <= 3600:
+        raise InputError(f"--refresh: 1 to 3600 seconds, got {args.refresh}")
     if (args.certfile is None) != (args.keyfile is None):
         raise InputError("--certfile and --keyfile go together")
     for option, path in (("--certfile", args.certfile), ("--keyfile", args.keyfile)):
@@ -60,7 +65,8 @@ def _serve(args: argparse.Namespace) -> int:
     users = users_path(args)
     if not load(users).users:
         print(f"warning: no users in {users}: add one with 'pbxdiag users add NAME --role R'")
-    app = build_app(BoardConfig(db=db_path(args), users=users, inventory=args.inventory))
+    app = build_app(BoardConfig(db=db_path(args), users=users, inventory=args.inventory,
+                                 refresh_s=args.refresh))
     print(f"board on {'https' if args.certfile else 'http'}://{host}:{port}/", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning",
                 ssl_certfile=str(args.certfile) if args.certfile else None,

@@ -27,6 +27,8 @@ from tests.board.conftest import (
     PASSWORDS,
     XSS,
     Server,
+    classification,
+    start_server,
 )
 
 WAIT_S = 10
@@ -192,3 +194,34 @@ def test_a_desk_user_has_no_resolve_and_a_forged_post_is_refused(
     assert "may not do that" in browser.find_element(By.ID, "message").text
     with Register(server.db) as reg:
         assert reg.get(ref).state == "logged"
+
+
+def test_the_table_refreshes_itself_without_reloading_the_page(
+        browser: WebDriver, server: Server, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A fault filed while the page is open (a fleet run from cron) appears in the table;
+    the page itself is not reloaded (a marker set in it survives)."""
+    url, process = start_server(tmp_path_factory.mktemp("refresh"), server.db, server.users,
+                                "--refresh", "1")
+    try:
+        browser.delete_all_cookies()
+        browser.get(url + "/login")
+        browser.find_element(By.NAME, "name").send_keys("dora")
+        browser.find_element(By.NAME, "password").send_keys(PASSWORDS["dora"])
+        browser.find_element(By.CSS_SELECTOR, "#login button").click()
+        WebDriverWait(browser, WAIT_S).until(lambda d: d.find_elements(By.ID, "board"))
+        browser.execute_script("window.__still_this_page = true;")
+        with Register(server.db) as reg:
+            ref = reg.record_fault(
+                site_id="cron-site", customer="Filed by cron", contract=CONTRACT,
+                run_id="run-cron", now=datetime.now(FRIDAY_1725.tzinfo),
+                classification=classification("P2", "cron", evidence=("e",),
+                                              summary="found by the nightly fleet"),
+            ).ticket.ref
+        WebDriverWait(browser, WAIT_S).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, f"#rows tr[data-ref='{ref}']"))
+        assert browser.execute_script("return window.__still_this_page === true;")
+        with Register(server.db) as reg:
+            reg.resolve(ref, "remote", who="test", now=datetime.now(FRIDAY_1725.tzinfo))
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -248,6 +248,9 @@ def test_filters_and_the_refresh_fragment(server: Server) -> None:
     assert 'data-rows="/board/rows?priority=P1&amp;page=1"' in only_p1
     assert "5 open; page 1 of 1" not in only_p1 and "1 open; page 1 of 1" in only_p1
     assert "<html" not in fragment
+    with server.login("dora") as client:
+        by_eve = client.get("/?engineer=eve").text
+    assert server.seeded.xss not in by_eve  # nobody booked to visit that one
     assert server.seeded.recent not in fragment
 
 
