@@ -284,3 +284,38 @@ def test_the_stats_page_counts_per_contract_and_week(server: Server) -> None:
     assert "<td>gold</td>" in page and "<td>standard</td>" in page
     assert "2026-04-20" in page  # the Monday of the Friday 17:25 ticket's week
     assert "2026-04-20" not in since and "2026-08-31" in since
+
+
+def test_only_an_admin_manages_users_and_tokens_on_the_board(server: Server) -> None:
+    with server.login("erin") as client:
+        assert client.get("/admin").status_code == 403
+        csrf = csrf_of(client.get("/").text)
+        assert client.post("/admin/add", data={"csrf": csrf, "name": "mallory", "role":
+                                               "admin", "password": "x" * 12}).status_code == 403
+    with server.login("adam") as client:
+        page = client.get("/admin")
+        assert page.status_code == 200 and "$argon2" not in page.text
+        csrf = csrf_of(page.text)
+        assert client.post("/admin/add", data={"name": "newbie", "role": "desk",
+                                               "password": "newbie-pass-1"}).status_code == 403
+        added = client.post("/admin/add", data={"csrf": csrf, "name": "newbie",
+                                                "role": "desk", "password": "newbie-pass-1"})
+        assert added.status_code == 303
+        made = client.post("/admin/token", data={"csrf": csrf, "name": "newbie"})
+        token = made.text.split('id="new-token">')[1].split("<")[0]
+        bearer = {"Authorization": f"Bearer {token}"}
+        with server.client() as anonymous:
+            assert anonymous.get("/api/tickets", headers=bearer).status_code == 200
+            revoked = client.post("/admin/revoke", data={"csrf": csrf,
+                                                         "token": token.split("_")[1]})
+            assert revoked.status_code == 303
+            assert anonymous.get("/api/tickets", headers=bearer).status_code == 401
+    assert "mallory" not in server.users.read_text()
+    listed = pbxdiag("users", "list", "--users", str(server.users))
+    assert "newbie" in listed.stdout and "desk" in listed.stdout
+    PASSWORDS["newbie"] = "newbie-pass-1"
+    try:
+        with server.login("newbie") as client:
+            assert client.get("/").status_code == 200
+    finally:
+        del PASSWORDS["newbie"]
