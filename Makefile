@@ -31,10 +31,12 @@ bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) -m bench
 
-# The pre-visit pack of simulated sites, rendered in headless Chromium into docs/images/
-# (needs Debian's chromium and chromium-driver, as .ci/run installs them). Not in `make test`.
+# The pre-visit pack (docs/images/) and the board (docs/board*.png) rendered from simulated
+# sites in headless Chromium (Debian's chromium + chromium-driver, as .ci/run installs
+# them). Not part of `make test`.
 screenshots: $(STAMP)
 	$(PY) -m tests.e2e.screenshots
+	$(PY) -m bench.screenshots
 
 clean:
 	rm -rf $(VENV) demo-output .mypy_cache .ruff_cache .pytest_cache

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from agent import logsetup
 from bench import (
+    board_bench,
     fleet,
     line_efficiency,
     parsers_bench,
@@ -38,6 +39,7 @@ BENCHMARKS: list[tuple[str, Benchmark]] = [
     ("SMDR parse cost (ratio to split)", smdr_bench.run),
     ("SMDR monitor ingest", smdr_monitor_bench.run),
     ("Fleet", fleet.run),
+    ("Board (ratio to the register query)", board_bench.run),
 ]
 
 

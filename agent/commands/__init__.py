@@ -13,7 +13,8 @@ from pathlib import Path
 from agent.paths import SHIPPED_PLAYBOOKS, default_data_dir
 
 GROUPS = ("demo", "run", "console", "fleet", "schedule", "tickets", "simulate", "playbook",
-          "inventory", "sites", "config", "smdr", "backups", "pack", "completion", "help")
+          "inventory", "sites", "config", "smdr", "backups", "pack", "serve", "users",
+          "completion", "help")
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
