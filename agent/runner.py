@@ -40,13 +40,12 @@ from agent.line.secrets import REDACTOR
 from agent.line.transcript import Transcript
 from agent.line.transports import Credentials, transport_for_url
 from agent.line.transports.base import Transport
-from agent.playbook import Playbook, RunOptions, run_playbook
+from agent.playbook import Playbook, Progress, ProgressHook, RunOptions, run_playbook
 from agent.result import PathAttempt, RunResult, RunStatus
 from drivers import driver_class
 from drivers.base import Driver
 
 log = structlog.get_logger(__name__)
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +79,13 @@ def run_site(site: Site, playbook: Playbook, *, output_dir: Path,
         credentials = site.credentials.resolve()
     except InventoryError as err:
         return _finish_unreachable(result, files, transcript, str(err))
-    line = _Line(site, credentials, driver_class(site.vendor), transcript)
+    options = with_site_clock(options or RunOptions(), site)
+    line = _Line(site, credentials, driver_class(site.vendor), transcript,
+                 progress=options.progress)
     interrupted = False
     try:
         run_playbook(playbook, line.on_first_use(), result, extra_vars=extra_vars,
-                     options=with_site_clock(options or RunOptions(), site))
+                     options=options)
     except KeyboardInterrupt:
         # Ctrl-C: what was done is still recorded (transcript and result, redacted), the
         # line is still released, and then the interruption goes on up (exit 130).
@@ -166,8 +167,9 @@ class _Line:
     """The site's line, dialled once on first use and always released by ``close``."""
 
     def __init__(self, site: Site, credentials: Credentials, driver_cls: type[Driver],
-                 transcript: Transcript) -> None:
+                 transcript: Transcript, progress: ProgressHook | None = None) -> None:
         self.site = site
+        self.progress = progress
         self.credentials = credentials
         self.driver_cls = driver_cls
         self.transcript = transcript
@@ -193,7 +195,8 @@ class _Line:
     def _dial(self) -> Connected | Unreachable:
         try:
             found = _open_first_path(self.site, self._login_for, self.paths_tried,
-                                     self._session_on, self.transcript)
+                                     self._session_on, self.transcript,
+                                     progress=self.progress)
         except AuthFailed as err:  # the PBX said no: the same login elsewhere would too
             return Unreachable(f"{type(err).__name__}: {err}")
         if found is None:
@@ -255,7 +258,8 @@ class OnFirstUse:
 def _open_first_path(site: Site, login_for: Callable[[int], Credentials],
                      tried: list[PathAttempt],
                      session_on: Callable[[Transport, Credentials], Driver],
-                     transcript: Transcript) -> tuple[Transport, Driver] | None:
+                     transcript: Transcript, *, progress: ProgressHook | None = None
+                     ) -> tuple[Transport, Driver] | None:
     """Try each path in order (LAN first, modem last) until one gives a PBX session.
 
     A path is no good when the line cannot be opened *or* the session cannot be
@@ -281,6 +285,8 @@ def _open_first_path(site: Site, login_for: Callable[[int], Credentials],
                                       connect_timeout=min(site.timeout, remaining))
         transport.reach_by = reach_by
         log.info("trying path", site=site.id, url=transport.display_url)
+        if progress is not None:
+            progress(Progress("path", transport.display_url, site.id))
         reached = False
         try:
             transport.open()

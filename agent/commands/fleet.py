@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -75,10 +76,14 @@ class FleetRequest:
 
 
 def run_and_report(request: FleetRequest) -> int:
-    """Run the fleet, print one line per site as each finishes, exit with the worst."""
+    """Run the fleet, print one line per site as each finishes, exit with the worst.
+
+    On a terminal (and without ``--json``) a progress bar on stderr counts the sites done,
+    failed and unreachable, and a totals line ends the run (agent/reports/progress.py)."""
     from agent.fleet import Job, fleet_exit_code, run_fleet
     from agent.playbook import RunOptions
     from agent.playbook.preflight import preflight
+    from agent.reports.progress import FleetBar, shown
 
     inventory = request.inventory
     wanted = request.sites or sorted(inventory.sites)
@@ -90,13 +95,20 @@ def run_and_report(request: FleetRequest) -> int:
     output = request.output if request.output is not None else default_data_dir()
     logsetup.configure(log_file=output / "pbxdiag.log")
 
-    def report(outcome: JobOutcome) -> None:
-        print(_line(outcome, as_json=request.as_json), flush=True)
+    bar = FleetBar(len(jobs)) if shown(request.as_json) else None
 
-    outcomes = run_fleet(jobs, output_dir=output, db_path=request.db,
-                         concurrency=request.concurrency, extra_vars=request.extra_vars,
-                         options=request.options, on_done=report,
-                         line_wait=request.line_wait)
+    def report(outcome: JobOutcome) -> None:
+        line = _line(outcome, as_json=request.as_json)
+        if bar is not None:
+            bar.done(outcome, line)  # the site's line above the bar
+        else:
+            print(line, flush=True)
+
+    with bar if bar is not None else nullcontext():
+        outcomes = run_fleet(jobs, output_dir=output, db_path=request.db,
+                             concurrency=request.concurrency, extra_vars=request.extra_vars,
+                             options=request.options, on_done=report,
+                             line_wait=request.line_wait)
     return fleet_exit_code(outcomes)
 
 

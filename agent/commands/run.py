@@ -128,13 +128,16 @@ def filing_json(filing: Filing | None) -> dict[str, Any]:
 
 
 def run_options(args: argparse.Namespace) -> RunOptions:
-    """Apply or check, tags, and answers (file first, then --answer wins)."""
+    """Apply or check, tags, and answers (file first, then --answer wins); on a terminal
+    (and without ``--json``), each path tried and each step shown on stderr as it starts."""
     from agent.playbook import RunOptions, load_answers, parse_answer_options, terminal_asker
+    from agent.reports.progress import StepPrinter, shown
 
     answers: dict[str, Any] = load_answers(args.answers) if args.answers is not None else {}
     answers.update(parse_answer_options(args.answer))
+    progress = StepPrinter() if shown(getattr(args, "json", False)) else None
     return RunOptions(apply=args.apply, tags=_words(args.tags), skip_tags=_words(args.skip_tags),
-                      answers=answers, asker=terminal_asker())
+                      answers=answers, asker=terminal_asker(), progress=progress)
 
 
 def _words(values: list[str]) -> frozenset[str]:

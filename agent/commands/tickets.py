@@ -216,7 +216,11 @@ def _status(args: argparse.Namespace) -> int:
     with Register(db_path(args)) as register:
         ticket = register.set_state(args.ref, args.state, who=who(args), now=_now(),
                                     note=args.note)
-        _changed(args, register, f"{ticket.ref}: {ticket.state}")
+        text = f"{ticket.ref}: {ticket.state}"
+        if ticket.state == "escalated_to_manufacturer":  # what the vendor will ask for
+            text += (f"\n  vendor case pack: pbxdiag pack --ticket {ticket.ref} "
+                     "--vendor-case")
+        _changed(args, register, text)
     return EXIT_OK
 
 

@@ -34,7 +34,7 @@ from agent.playbook.model import (
     SourceLocation,
     Step,
 )
-from agent.playbook.runtime import GetterSource, RunOptions
+from agent.playbook.runtime import GetterSource, Progress, ProgressHook, RunOptions
 from agent.playbook.schema import schema
 from agent.playbook.source import PlaybookInvalidError
 from agent.playbook.steps.ask import AskStep
@@ -64,6 +64,8 @@ __all__ = [
     "Playbook",
     "PlaybookInvalidError",
     "Priority",
+    "Progress",
+    "ProgressHook",
     "ReadStep",
     "RunOptions",
     "SetStep",

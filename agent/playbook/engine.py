@@ -44,7 +44,6 @@ from drivers.model import to_jsonable
 log = structlog.get_logger(__name__)
 
 
-
 def run_playbook(playbook: Playbook, driver: GetterSource, run: RunResult, *,
                  extra_vars: Mapping[str, Any] | None = None,
                  options: RunOptions | None = None) -> RunResult:
@@ -194,7 +193,8 @@ class _Engine:
               item: tuple[str, Any] | None = None, vars_error: str | None = None) -> Outcome:
         """``when``, then the action (with retries), then the expectations."""
         try:
-            outcome = _blocked(step, context, vars_error) or self._attempts(step, context)
+            outcome = _blocked(step, context, vars_error) \
+                or self._attempts(step, context, item[0] if item else None)
         except ExpressionError as exc:
             outcome = error(str(exc))
         except Interrupted:
@@ -220,11 +220,13 @@ class _Engine:
                        f"failed ({message}); check the setting by hand")
         return error(message, ErrorCause.INTERNAL)
 
-    def _attempts(self, step: Step, context: dict[str, Any]) -> Outcome:
+    def _attempts(self, step: Step, context: dict[str, Any], label: str | None = None
+                  ) -> Outcome:
         """Run the action until ``until`` holds (at most 1 + retries times), then expect."""
         handler = kind_named(step.action).run
         if handler is None:  # the loader builds no such step outside an include
             raise TypeError(f"step kind {step.action!r} has no handler")
+        self.state.tell("step", f"{step.name} [{label}]" if label else step.name)
         attempt = 0
         while True:
             attempt += 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, Protocol
@@ -43,6 +43,25 @@ class GetterSource(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Progress:
+    """What a run is doing now, for a caller that shows it (a terminal, a fleet's bar).
+
+    ``kind`` is ``"path"`` (the runner is trying a path to the PBX: ``name`` is its URL,
+    credentials masked) or ``"step"`` (a step's action starts: ``name`` is the step's name,
+    with the loop item). The engine only calls the hook; what a terminal shows is the
+    command's business (agent/reports/progress.py), so the engine holds no terminal code.
+    """
+
+    kind: str
+    name: str
+    site: str
+
+
+#: Called as the run goes; it must be quick and never raise (it runs on the run's thread).
+ProgressHook = Callable[[Progress], None]
+
+
+@dataclass(frozen=True, slots=True)
 class RunOptions:
     """How to run: apply or check, which tags, the answers, and the site's clock.
 
@@ -59,6 +78,7 @@ class RunOptions:
     timezone: tzinfo | None = None
     model: str | None = None  # the PBX model, when the caller already knows it
     stop: threading.Event = field(default_factory=threading.Event)
+    progress: ProgressHook | None = None  # told each path tried and each step started
 
 
 @dataclass(slots=True)
@@ -117,6 +137,11 @@ class StepRun:
     #: Set by a handler just before it sends a write: an exception after that point may
     #: have left the change on the PBX (the engine then flags the run half-programmed).
     write_started: bool = False
+
+    def tell(self, kind: str, name: str) -> None:
+        """Tell the caller's progress hook (if any) what starts now."""
+        if self.options.progress is not None:
+            self.options.progress(Progress(kind, name, self.run.site))
 
     def pause(self, seconds: float) -> None:
         """Wait without sleeping blind: a cancelled run wakes at once."""

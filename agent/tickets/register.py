@@ -255,6 +255,13 @@ class Register(StoreHandle[TicketStore]):
             tx.get(ref)
             return _audit(tx, ref, now, who, action="tried_remotely", detail=detail.strip())
 
+    def record_vendor_case(self, ref: str, detail: str, *, who: str,
+                           now: datetime) -> AuditEntry:
+        """A vendor case pack was built for the manufacturer: audit ``vendor_case``."""
+        with self._store.transaction() as tx:
+            tx.get(ref)
+            return _audit(tx, ref, now, who, action="vendor_case", detail=detail.strip())
+
     # --- escalation --------------------------------------------------------------------
 
     def escalate_due(self, *, now: datetime, who: str = _PBXDIAG,
