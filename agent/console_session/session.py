@@ -28,6 +28,7 @@ from typing import BinaryIO
 
 import pexpect
 
+from agent.backups import history_for
 from agent.console_session.escapes import HELP, Action, Escape, KeyEscapes, parse_line_escape, table
 from agent.console_session.terminal import TerminalGone, hang_up_on_signals, raw_mode
 from agent.inventory import Site
@@ -133,6 +134,7 @@ class ConsoleSession:
                                     started_at=started.isoformat(timespec="seconds"),
                                     ticket=ticket)
         self.folder = session_folder(data_dir, self.record.session_id)
+        self.data_dir = data_dir
         self._now = now
         self._tail = ""
         self._secret: bytearray | None = None  # a secret being typed at the PBX's prompt
@@ -372,4 +374,10 @@ class ConsoleSession:
         os.replace(tmp, path)
         self.record.backups.append(str(path))
         self._screen.note(f"backup saved: {path}")
+        # Kept in the site's backup history too, so `backups diff` and the pack see it.
+        revision, new = history_for(self.data_dir, self.site.id).store(
+            REDACTOR.scrub(text), source="console session", vendor=self.site.vendor,
+            run_id=self.record.session_id)
+        if new:
+            self._screen.note(f"backup history: revision r{revision.number}")
 

@@ -159,6 +159,14 @@ def test_console_over_ssh_piped_commands_escapes_backup_and_transcript(
     sent = "".join(c["data"] for c in transcript_chunks(tmp_path) if c["dir"] == "out")
     assert "VER\r" in sent and "NOSUCH\r" in sent
     assert PASSWORD not in every_file_text(tmp_path)
+    listed, env = pbxdiag_args(tmp_path, "backups", "list", "--site", "acme-bolton",
+                               "--output", str(tmp_path / "data"), "--json")
+    history = subprocess.run(listed, env=env, capture_output=True, text=True, timeout=60,
+                             check=False)
+    assert history.returncode == 0, history.stderr
+    revisions = json.loads(history.stdout)
+    revisions = revisions["revisions"] if isinstance(revisions, dict) else revisions
+    assert [r["source"] for r in revisions] == ["console session"]  # ~b: same text, kept once
 
 
 def test_console_over_telnet_masks_a_password_typed_at_the_pbx_prompt(tmp_path: Path) -> None:
