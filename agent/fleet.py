@@ -8,13 +8,16 @@ jobs can go to a distributed queue when one host is not enough (DESIGN.md).
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
@@ -30,10 +33,11 @@ from agent.inventory import Site
 from agent.playbook import Playbook, RunOptions
 from agent.playbook.steps.backup import backup_before_changes
 from agent.result import RunResult
-from agent.runner import RunFiles, run_site
+from agent.runner import RunFiles, new_run_id, run_site
 from agent.sitelock import LineInUse, site_line
 from agent.tickets import Register
 from agent.tickets.filing import Filing, file_run
+from agent.tickets.storage.runs import RunLog
 from agent.verdict import run_exit_code, worst
 
 log = structlog.get_logger(__name__)
@@ -110,10 +114,17 @@ def run_fleet(jobs: Iterable[Job], *, output_dir: Path, db_path: Path, concurren
     """
     locks = LineLocks()
     outcomes: list[JobOutcome] = []
-    with Register(db_path) as register, ThreadPoolExecutor(max_workers=concurrency) as pool:
-        futures = [pool.submit(_run_job, job, locks, register, output_dir=output_dir,
-                               extra_vars=extra_vars, options=options, line_wait=line_wait)
-                   for job in jobs]
+    fleet_id = f"fleet-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    with Register(db_path) as register, RunLog(db_path) as runs, \
+            ThreadPoolExecutor(max_workers=concurrency) as pool:
+        queued = [(job, new_run_id(job.site.id, datetime.now(UTC))) for job in jobs]
+        for job, run_id in queued:  # every site on the board before the first is dialled
+            runs.started(run_id=run_id, site_id=job.site.id, playbook=job.playbook.name,
+                         at=datetime.now(UTC), fleet_id=fleet_id)
+        futures = [pool.submit(_recorded_job, job, run_id, locks, register, runs,
+                               output_dir=output_dir, extra_vars=extra_vars, options=options,
+                               line_wait=line_wait)
+                   for job, run_id in queued]
         for future in as_completed(futures):
             outcome = future.result()
             outcomes.append(outcome)
@@ -122,7 +133,20 @@ def run_fleet(jobs: Iterable[Job], *, output_dir: Path, db_path: Path, concurren
     return outcomes
 
 
-def _run_job(job: Job, locks: LineLocks, register: Register, *, output_dir: Path,
+def _recorded_job(job: Job, run_id: str, locks: LineLocks, register: Register,
+                  runs: RunLog, **how: Any) -> JobOutcome:
+    """One job, and how it ended on its row of the runs table (whatever happened)."""
+    outcome = _run_job(job, run_id, locks, register, **how)
+    status = outcome.result.status.value if outcome.result else "refused" \
+        if outcome.refused else "busy" if outcome.busy else "internal-error"
+    runs.finished(run_id=run_id, at=datetime.now(UTC), status=status,
+                  exit_code=outcome.exit_code,
+                  path=outcome.result.path if outcome.result else None)
+    return outcome
+
+
+def _run_job(job: Job, run_id: str, locks: LineLocks, register: Register, *,
+             output_dir: Path,
              extra_vars: dict[str, object] | None,
              options: RunOptions | None, line_wait: float) -> JobOutcome:
     try:
@@ -137,7 +161,7 @@ def _run_job(job: Job, locks: LineLocks, register: Register, *, output_dir: Path
                                                  wait=line_wait):
             result, files = run_site(job.site, backup_before_changes(job.playbook, apply),
                                      output_dir=output_dir, extra_vars=extra_vars,
-                                     options=options)
+                                     options=options, run_id=run_id)
         store_run_backups(output_dir, result)
         filing = file_run(register, job.site, result)
     except LineInUse as err:

@@ -65,12 +65,14 @@ def run_files(output_dir: Path, run_id: str) -> RunFiles:
 
 def run_site(site: Site, playbook: Playbook, *, output_dir: Path,
              extra_vars: dict[str, object] | None = None,
-             options: RunOptions | None = None) -> tuple[RunResult, RunFiles]:
+             options: RunOptions | None = None,
+             run_id: str | None = None) -> tuple[RunResult, RunFiles]:
     """Run ``playbook`` against ``site`` and write the result and transcript.
 
-    Without ``options`` the run is read-only (check mode for any programming change)."""
+    Without ``options`` the run is read-only (check mode for any programming change).
+    ``run_id`` is given when the caller recorded the run's start under it."""
     started = datetime.now(UTC)
-    result = RunResult(run_id=new_run_id(site.id, started), site=site.id,
+    result = RunResult(run_id=run_id or new_run_id(site.id, started), site=site.id,
                        playbook=playbook.name, started_at=started, vendor=site.vendor)
     files = run_files(output_dir, result.run_id)
     transcript = Transcript()

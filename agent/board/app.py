@@ -107,7 +107,7 @@ def make_templates() -> Environment:
 
 
 def build_app(config: BoardConfig) -> Starlette:
-    from agent.board import actions, admin, api, stats
+    from agent.board import actions, admin, api, sites, stats
 
     board = Board(config=config, users=UsersStore(config.users),
                   inventory_windows=_inventory_windows(config.inventory))
@@ -118,6 +118,7 @@ def build_app(config: BoardConfig) -> Starlette:
         Route("/", board_page, methods=["GET"]),
         Route("/board/rows", board_rows, methods=["GET"]),
         Route("/stats", stats.stats_page, methods=["GET"]),
+        Route("/sites", sites.sites_page, methods=["GET"]),
         Route("/admin", admin.admin_page, methods=["GET"]),
         Route("/admin/{action}", admin.admin_action, methods=["POST"]),
         Route("/tickets/{ref}", ticket_page, methods=["GET"]),

@@ -315,9 +315,29 @@ def v7_smdr_items(conn: sqlite3.Connection) -> None:
     ))
 
 
+def v8_runs(conn: sqlite3.Connection) -> None:
+    """Every run, from the moment it starts: the board's sites page and the fleet in
+    progress (``finished_at`` null) read it; ``agent/tickets/storage/runs.py``."""
+    _run(conn, (
+        """CREATE TABLE runs (
+            run_id      TEXT PRIMARY KEY,
+            site_id     TEXT NOT NULL,
+            playbook    TEXT NOT NULL,
+            fleet_id    TEXT,
+            started_at  TEXT NOT NULL,
+            finished_at TEXT,
+            status      TEXT,
+            exit_code   INTEGER,
+            path        TEXT
+        )""",
+        "CREATE INDEX runs_site ON runs (site_id, started_at)",
+        "CREATE INDEX runs_open ON runs (finished_at)",
+    ))
+
+
 #: Append only.
 MIGRATIONS: Final[tuple[Migration, ...]] = (v1_initial, v2_lifecycle_escalations_outbox,
                                             v3_derived_counts_any_channel, v4_fault_identity,
                                             v5_maintenance_windows, v6_engineer_actions,
-                                            v7_smdr_items)
+                                            v7_smdr_items, v8_runs)
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -319,3 +319,29 @@ def test_only_an_admin_manages_users_and_tokens_on_the_board(server: Server) -> 
             assert client.get("/").status_code == 200
     finally:
         del PASSWORDS["newbie"]
+
+
+def test_the_sites_page_shows_each_sites_last_run_and_the_runs_in_progress(
+        server: Server) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from agent.tickets.storage.runs import RunLog
+
+    now = datetime.now(UTC)
+    with RunLog(server.db) as log:
+        log.started(run_id="r-old", site_id="mill-<b>x</b>", playbook="Health check",
+                    at=now - timedelta(days=1))
+        log.finished(run_id="r-old", at=now - timedelta(days=1), status="failed",
+                     exit_code=1, path="modem:///dev/ttyS0?number=599")
+        log.started(run_id="r-now", site_id="mill-<b>x</b>", playbook="Pre-visit", at=now,
+                    fleet_id="fleet-nightly")
+        log.started(run_id="r-two", site_id="quay", playbook="Health check", at=now,
+                    fleet_id="fleet-nightly")
+    with server.client() as anonymous:
+        assert anonymous.get("/sites").status_code == 303  # login first
+    with server.login("dora") as client:
+        page = client.get("/sites").text
+    assert "fleet-nightly</td><td>2 runs not finished" in page
+    assert "mill-&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page  # escaped
+    assert "Pre-visit" in page and "running" in page  # the last run is the one going on
+    assert "✗" in page  # yesterday's failed run in the history strip

@@ -77,3 +77,26 @@ def test_nightly_fleet_runs_the_scheduled_checks(fleet_inventory: Path, tmp_path
     assert steps["SMDR link up"] != "skipped"
     assert steps["No new major entry in the error log"] == "ok"
     assert line["status"] == "passed", steps
+
+
+def test_every_run_of_a_fleet_is_a_row_from_its_start_to_its_end(
+        fleet_inventory: Path, tmp_path: Path) -> None:
+    """What the board's sites page reads: one fleet id, each site's exit and path."""
+    from datetime import UTC, datetime, timedelta
+
+    from agent.tickets.storage.runs import RunLog
+
+    db = tmp_path / "t.db"
+    run = subprocess.run(
+        [sys.executable, "-m", "agent.cli", "fleet", str(HEALTH_CHECK), "--inventory",
+         str(fleet_inventory), "--json", "--db", str(db), "--output", str(tmp_path / "out")],
+        env={**os.environ, PASSWORD_VARIABLE: PASSWORD}, capture_output=True, text=True,
+        timeout=120, check=False)
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    with RunLog(db) as log:
+        rows = log.recent(since=datetime.now(UTC) - timedelta(hours=1))
+    assert sorted(r.site_id for r in rows) == sorted(line["site"] for line in lines)
+    assert len({r.fleet_id for r in rows}) == 1 and rows[0].fleet_id is not None
+    exits = {line["site"]: line["exit"] for line in lines}
+    assert all(r.finished_at is not None and r.exit_code == exits[r.site_id] for r in rows)
+    assert {r.site_id: r.status for r in rows}["site-a"] == "passed"

@@ -55,7 +55,6 @@ class SmdrLog(StoreHandle[SqliteStore]):
     def __init__(self, path: Path, *, busy_timeout_s: float = 30.0) -> None:
         self._store = SqliteStore(Path(path), busy_timeout_s=busy_timeout_s)
 
-
     # --- connections -------------------------------------------------------------------
 
     def begin_connection(self, site_id: str, *, now: datetime) -> tuple[int, bool]:
