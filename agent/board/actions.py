@@ -30,7 +30,8 @@ from agent.tickets.register import Register
 
 #: Action name in the URL → the permission it needs (agent/board/users.py PERMISSIONS).
 ACTIONS: Final = {"note": "note", "status": "status", "book-visit": "book_visit",
-                  "resolve": "resolve", "escalate": "escalate", "maintenance": "maintenance"}
+                  "resolve": "resolve", "escalate": "escalate", "maintenance": "maintenance",
+                  "merge": "merge"}
 MAX_TEXT: Final = 4000
 MAX_PARTS: Final = 20
 
@@ -94,8 +95,9 @@ def _work(action: str, ref: str, form: dict[str, str], user: User,
     if action == "resolve":
         how = _resolution(form.get("how", ""))
         return lambda r: r.resolve(ref, how, who=who, now=now, note=note)
-    if action == "maintenance":
-        return _maintenance(ref, form, who, now)
+    builder = _FORM_ACTIONS.get(action)
+    if builder is not None:
+        return builder(ref, form, who, now)
     visit = _visit_date(form.get("date", ""))
     engineer = form.get("engineer", "")[:100]
     parts = [p.strip()[:100] for p in form.get("parts", "").split(",") if p.strip()]
@@ -121,6 +123,18 @@ def _maintenance(ref: str, form: dict[str, str], who: str,
         return register.set_maintenance(site_id, starts=now, ends=ends, reason=reason,
                                         who=who, now=now)
     return work
+
+
+def _merge(ref: str, form: dict[str, str], who: str,
+           now: datetime) -> Callable[[Register], object]:
+    """This ticket is a duplicate of ``into`` (as ``pbxdiag tickets merge``)."""
+    into = form.get("into", "").strip()[:40]
+    if not into:
+        raise InputError("merge: name the ticket it is merged into")
+    return lambda r: r.merge(ref, into=into, who=who, now=now)
+
+
+_FORM_ACTIONS: Final = {"maintenance": _maintenance, "merge": _merge}
 
 
 def _resolution(how: str) -> Resolution:

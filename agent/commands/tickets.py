@@ -36,6 +36,7 @@ def register(commands: Any) -> None:
     _add_status(actions)
     _add_book_visit(actions)
     _add_resolve(actions)
+    _add_merge(actions)
     _add_escalate(actions)
     _add_stats(actions)
     _add_outbox(actions)
@@ -112,6 +113,15 @@ def _add_resolve(actions: Any) -> None:
     how.add_argument("--on-site", dest="how", action="store_const", const="on_site",
                      help="an engineer fixed it on site")
     parser.add_argument("--note", default="", help="how it was resolved, for the audit trail")
+    _add_by(parser)
+
+
+def _add_merge(actions: Any) -> None:
+    parser = _action(actions, "merge", "a duplicate ticket of the same fault: cancel it as "
+                     "merged into another open one of the site", _merge)
+    parser.add_argument("ref", help="the duplicate, FR-YYYY-NNNNNN (it is cancelled)")
+    parser.add_argument("--into", required=True, metavar="REF",
+                        help="the ticket that carries on")
     _add_by(parser)
 
 
@@ -247,6 +257,15 @@ def _resolve(args: argparse.Namespace) -> int:
                                   note=args.note)
         via = f" (via {' → '.join(steps[:-1])})" if len(steps) > 1 else ""
         _changed(args, register, f"{ticket.ref}: {ticket.state}{via}")
+    return EXIT_OK
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from agent.tickets import Register
+
+    with Register(db_path(args)) as register:
+        kept = register.merge(args.ref, into=args.into, who=who(args), now=_now())
+        _changed(args, register, f"{args.ref}: cancelled, merged into {kept.ref}")
     return EXIT_OK
 
 

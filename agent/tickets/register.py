@@ -21,6 +21,7 @@ from agent.tickets import channels, queue, rules
 from agent.tickets.classify import Classification
 from agent.tickets.flapping import FLAP_WINDOW
 from agent.tickets.lifecycle import (
+    CANCELLED,
     CLOSED_STATES,
     RESOLUTION_STATES,
     VISIT_BOOKED,
@@ -197,6 +198,28 @@ class Register(StoreHandle[TicketStore]):
             check_transition(ref, ticket.state, state)
             _move(tx, ticket, state, who=who, now=now, note=note)
             return tx.get(ref)
+
+    def merge(self, ref: str, *, into: str, who: str, now: datetime) -> Ticket:
+        """``ref`` is the same fault as ``into`` (a duplicate from before fault identity,
+        or one the desk recognises): ``ref`` is cancelled as merged, both audit trails say
+        so, and ``into`` carries on. Both must be open and of the same site."""
+        if ref == into:
+            raise InputError(f"{ref}: a ticket cannot be merged into itself")
+        with self._store.transaction() as tx:
+            merged, kept = tx.get(ref), tx.get(into)
+            for ticket in (merged, kept):
+                if not is_open(ticket.state):
+                    raise InputError(f"{ticket.ref} is {ticket.state}: only open tickets merge")
+            if merged.site_id != kept.site_id:
+                raise InputError(f"{ref} ({merged.site_id}) and {into} ({kept.site_id}) are "
+                                 "different sites: not the same fault")
+            # A merge is not a lifecycle step: any open state may be merged (cancelled).
+            _move(tx, merged, CANCELLED, who=who, now=now, note=f"merged into {into}")
+            _audit(tx, ref, now, who, action="merged_into", detail=into)
+            _audit(tx, into, now, who, action="merged_from",
+                   detail=f"{ref} ({merged.priority}, {merged.occurrences} occurrence(s), "
+                          f"opened {iso(merged.opened_at)})")
+            return tx.get(into)
 
     def book_visit(self, ref: str, *, visit_date: date, engineer: str,
                    parts: Sequence[str] = (), who: str, now: datetime) -> Ticket:

@@ -345,3 +345,37 @@ def test_the_sites_page_shows_each_sites_last_run_and_the_runs_in_progress(
     assert "mill-&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page  # escaped
     assert "Pre-visit" in page and "running" in page  # the last run is the one going on
     assert "✗" in page  # yesterday's failed run in the history strip
+
+
+def test_only_an_admin_merges_a_duplicate_and_both_trails_say_so(server: Server) -> None:
+    from datetime import UTC, datetime
+
+    from agent.tickets.sla import Contract
+
+    from .conftest import classification
+
+    now = datetime.now(UTC)
+    with Register(server.db) as reg:
+        refs = [reg.record_fault(
+            site_id="dup-site", customer="Dup Ltd",
+            classification=classification("P3", sig, evidence=(f"{sig} down",),
+                                          summary=f"{sig} fault"),
+            contract=Contract(name="standard"), run_id=f"run-dup-{sig}", now=now,
+            playbook="health-check").ticket.ref for sig in ("old-sig", "new-sig")]
+    duplicate, kept = refs
+    with server.login("erin") as client:
+        page = client.get(f"/tickets/{duplicate}").text
+        assert 'id="merge-form"' not in page  # an engineer does not merge
+        refused = client.post(f"/tickets/{duplicate}/merge",
+                              data={"csrf": csrf_of(page), "into": kept})
+        assert refused.status_code == 403
+    with server.login("adam") as client:
+        page = client.get(f"/tickets/{duplicate}").text
+        assert 'id="merge-form"' in page
+        done = client.post(f"/tickets/{duplicate}/merge",
+                           data={"csrf": csrf_of(page), "into": kept})
+        assert done.status_code == 303
+    assert state(server, duplicate) == "cancelled" and state(server, kept) == "logged"
+    assert ("adam", "merged_into", kept) in audit(server, duplicate)
+    assert any(who == "adam" and action == "merged_from" and detail.startswith(duplicate)
+               for who, action, detail in audit(server, kept))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -157,3 +158,33 @@ def test_cancelled_from_logged(reg: Register) -> None:
     ref = opened(reg)
     assert reg.set_state(ref, "cancelled", who="a", now=LATER, note="duplicate").state == (
         "cancelled")
+
+
+def test_merge_cancels_the_duplicate_and_keeps_the_other_through_the_cli(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    db = tmp_path / "register.db"
+    with Register(db) as reg:
+        first = record(reg, site="s", c=classification(signature="card-a"), run_id="r1"
+                       ).ticket.ref
+        second = record(reg, site="s", c=classification(signature="card-b"), run_id="r2"
+                        ).ticket.ref
+        other = record(reg, site="t", c=classification(signature="card-c"), run_id="r3"
+                       ).ticket.ref
+
+    def merge(ref: str, into: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "agent.cli", "tickets", "merge", ref,
+                               "--into", into, "--db", str(db), "--by", "adam"],
+                              capture_output=True, text=True, timeout=60, check=False)
+
+    assert merge(first, other).returncode == 2  # another site: not the same fault
+    assert merge(first, first).returncode == 2
+    done = merge(first, second)
+    assert done.returncode == 0, done.stderr
+    assert f"{first}: cancelled, merged into {second}" in done.stdout
+    assert merge(first, second).returncode == 2  # cancelled now: only open tickets merge
+    with Register(db) as reg:
+        assert reg.get(first).state == "cancelled" and reg.get(second).state == "logged"
+        assert ("adam", "merged_into", second) in [
+            (a.who, a.action, a.detail) for a in reg.audit(first)]
