@@ -12,7 +12,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,19 +69,21 @@ def select_sites(inventory: Inventory, wanted: Sequence[str] | None) -> Selectio
 
 
 def run_monitor(sites: Iterable[Site], db: Path, *, stop: threading.Event | None = None,
-                confirmer: Confirmer | None = None, signal_every: float = SIGNAL_EVERY) -> int:
+                confirmer: Confirmer | None = None, signal_every: float = SIGNAL_EVERY,
+                clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> int:
     """Collect until stopped; returns the exit code (0 on a clean stop).
 
     With a ``confirmer`` the main thread also checks every site's signals each
     ``signal_every`` seconds; a site's checks (and the confirming run they may start) run
-    in one thread per site at a time, so a long run never delays the other sites."""
+    in one thread per site at a time, so a long run never delays the other sites.
+    ``clock`` (UTC now) is the signals' clock, injected by tests."""
     stop = stop or threading.Event()
     previous = _install_handlers(stop)
     try:
         with SmdrLog(db) as smdr_log, Register(db) as register:
             threads = []
             watches: list[SignalWatch] = []
-            started = datetime.now(UTC)
+            started = clock()
             for site in sites:
                 assert site.smdr_link is not None
                 collector = Collector(site, site.smdr_link,
@@ -97,7 +99,7 @@ def run_monitor(sites: Iterable[Site], db: Path, *, stop: threading.Event | None
             checking: dict[str, threading.Thread] = {}
             alive_at = time.monotonic()
             while not stop.wait(signal_every if watches else HEARTBEAT):
-                _check_signals(watches, checking)
+                _check_signals(watches, checking, clock)
                 if time.monotonic() - alive_at >= HEARTBEAT or not watches:
                     alive_at = time.monotonic()
                     log.info("smdr.monitor_alive", sites=len(threads),
@@ -114,21 +116,22 @@ def run_monitor(sites: Iterable[Site], db: Path, *, stop: threading.Event | None
         _restore_handlers(previous)
 
 
-def _check_signals(watches: list[SignalWatch], checking: dict[str, threading.Thread]) -> None:
+def _check_signals(watches: list[SignalWatch], checking: dict[str, threading.Thread],
+                   clock: Callable[[], datetime]) -> None:
     """Start each site's signal check unless its last one (and its run) is still going."""
     for watch in watches:
         busy = checking.get(watch.site.id)
         if busy is not None and busy.is_alive():
             continue
-        thread = threading.Thread(target=_check_one, args=(watch,), daemon=True,
+        thread = threading.Thread(target=_check_one, args=(watch, clock()), daemon=True,
                                   name=f"smdr-signals-{watch.site.id}")
         checking[watch.site.id] = thread
         thread.start()
 
 
-def _check_one(watch: SignalWatch) -> None:
+def _check_one(watch: SignalWatch, now: datetime) -> None:
     try:
-        watch.check()
+        watch.check(now)
     except Exception as err:  # a check that fails must not end the site's monitoring
         log.error("smdr.signal_check_failed", site=watch.site.id,
                   error=f"{type(err).__name__}: {err}")

@@ -175,3 +175,35 @@ def test_no_outgoing_calls_when_expected_starts_one_run_and_a_healthy_pbx_files_
 def test_the_contract_term_sets_the_retention_default(healthy: World) -> None:
     assert healthy.site.smdr_link is not None
     assert healthy.site.smdr_link.retention_days == 90
+
+
+def test_the_monitor_checks_its_sites_signals_and_starts_the_run(dead_card: World) -> None:
+    """The hook in ``run_monitor``: its tick checks each site's signals at its clock."""
+    import threading
+    import time
+
+    from agent.smdr.monitor import run_monitor
+
+    times = iter([WED_0900])  # the monitor's start; every later tick is 75 minutes on
+
+    def clock() -> datetime:
+        return next(times, WED_0900 + timedelta(minutes=75))
+
+    stop = threading.Event()
+    monitor = threading.Thread(target=run_monitor, args=([dead_card.site], dead_card.db),
+                               kwargs={"stop": stop, "confirmer": dead_card.confirmer,
+                                       "signal_every": 0.05, "clock": clock})
+    monitor.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not (dead_card.tickets() if dead_card.db.exists() else []):
+            assert time.monotonic() < deadline, "no confirming run filed"
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        monitor.join(30)
+    assert not monitor.is_alive()
+    with SmdrLog(dead_card.db) as smdr_log:
+        rows = smdr_log.signals("harrogate")
+    assert [r.signal for r in rows] == ["silence"]  # many ticks, one window, one run
+    assert len(dead_card.runs()) == 1 and rows[0].run_id == dead_card.runs()[0]
