@@ -20,6 +20,7 @@ def contract_for(site: Site) -> Contract:
     """The site's contract terms (from the inventory) as an SLA ``Contract``."""
     terms: dict[str, Any] = dict(site.contract_terms)
     calendar = _calendar(terms.pop("calendar", {}) or {})
+    terms.pop("smdr_retention_days", None)  # the SMDR monitor's term, not an SLA one
     if "escalation_working_hours" in terms:
         terms["escalation_working_hours"] = tuple(terms["escalation_working_hours"])
     return Contract(name=site.contract, calendar=calendar, **terms)

@@ -72,6 +72,10 @@ _CONTRACT = {
         "remote_access_minutes": {"type": "number", "exclusiveMinimum": 0, "default": 45,
                                   "description": "remote access offered within"},
         "calendar": {**_CALENDAR, "description": "the contract's working hours"},
+        "smdr_retention_days": {"type": "integer", "minimum": 1, "maximum": 3650,
+                                "description": "days the SMDR monitor keeps its sites' call "
+                                               "records (their smdr_link.retention_days "
+                                               "default; smdr.md)"},
     },
 }
 _CREDENTIALS = {
@@ -398,7 +402,9 @@ def _site(source: yamlsource.YamlSource, site_id: str, raw: dict[str, Any],
                                         source.error(InventoryError, m,
                                                      ("sites", site_id, "maintenance", i, k))),
         smdr=_smdr(source, site_id, raw),
-        smdr_link=smdr_settings.from_inventory(raw.get("smdr_link"), base),
+        smdr_link=smdr_settings.from_inventory(
+            raw.get("smdr_link"), base,
+            retention_days=contracts.get(contract, {}).get("smdr_retention_days")),
     )
     return _with_problems(site, source)
 

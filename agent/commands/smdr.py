@@ -191,6 +191,12 @@ def _register_monitor(actions: Any) -> None:
     monitor.add_argument("--log-file", type=Path, default=None,
                          help="structured (JSON lines) log; default: XDG data dir/"
                               "smdr-monitor.log")
+    monitor.add_argument("--output", type=Path, default=None,
+                         help="where confirming runs' results and the line locks go "
+                              "(default: XDG data dir, as for pbxdiag run)")
+    monitor.add_argument("--no-signals", action="store_true",
+                         help="collect only: never start a confirming health-check run "
+                              "for a silent link or missing outgoing calls")
     monitor.set_defaults(handler=_monitor)
 
 
@@ -228,7 +234,22 @@ def _monitor(args: argparse.Namespace) -> int:
     logsetup.configure(log_file=args.log_file or default_data_dir() / "smdr-monitor.log")
     names = ", ".join(s.id for s in selection.sites)
     print(f"monitoring SMDR of {len(selection.sites)} site(s): {names}", file=sys.stderr)
-    return run_monitor(selection.sites, db_path(args))
+    confirmer = None if args.no_signals else _confirmer(args, inventory)
+    return run_monitor(selection.sites, db_path(args), confirmer=confirmer)
+
+
+def _confirmer(args: argparse.Namespace, inventory: Any) -> Any:
+    """The confirming runs' health check, filed as ``pbxdiag run`` files (docs/smdr.md)."""
+    from agent.commands import db_path, playbook_argument
+    from agent.paths import default_data_dir
+    from agent.playbook import load_playbook
+    from agent.smdr.confirm import Confirmer
+    from agent.tickets.settings import settings_from_inventory
+
+    notifications = settings_from_inventory(inventory) if inventory.notifications else None
+    return Confirmer(load_playbook(playbook_argument("health-check")),
+                     output_dir=args.output if args.output is not None else default_data_dir(),
+                     db_path=db_path(args), notifications=notifications)
 
 
 def _calls(args: argparse.Namespace) -> int:

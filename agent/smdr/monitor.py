@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Final
@@ -22,6 +24,7 @@ import structlog
 from agent.errors import InputError
 from agent.inventory import Inventory, Site
 from agent.smdr.collector import Collector
+from agent.smdr.confirm import Confirmer, SignalWatch
 from agent.smdr.ingest import SiteIngest
 from agent.tickets.register import Register
 from agent.tickets.storage.smdr import SmdrLog
@@ -31,6 +34,7 @@ log = structlog.get_logger(__name__)
 JOIN_DEADLINE: Final = 10.0  # seconds for every collector to finish after a stop
 MAX_SITES: Final = 1000  # collector threads one monitor runs
 HEARTBEAT: Final = 300.0  # seconds between "still collecting" log lines
+SIGNAL_EVERY: Final = 60.0  # seconds between checks of the sites' signals
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +68,22 @@ def select_sites(inventory: Inventory, wanted: Sequence[str] | None) -> Selectio
     return Selection(tuple(chosen), tuple(skipped))
 
 
-def run_monitor(sites: Iterable[Site], db: Path, *, stop: threading.Event | None = None) -> int:
-    """Collect until stopped; returns the exit code (0 on a clean stop)."""
+def run_monitor(sites: Iterable[Site], db: Path, *, stop: threading.Event | None = None,
+                confirmer: Confirmer | None = None, signal_every: float = SIGNAL_EVERY,
+                clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> int:
+    """Collect until stopped; returns the exit code (0 on a clean stop).
+
+    With a ``confirmer`` the main thread also checks every site's signals each
+    ``signal_every`` seconds; a site's checks (and the confirming run they may start) run
+    in one thread per site at a time, so a long run never delays the other sites.
+    ``clock`` (UTC now) is the signals' clock, injected by tests."""
     stop = stop or threading.Event()
     previous = _install_handlers(stop)
     try:
         with SmdrLog(db) as smdr_log, Register(db) as register:
             threads = []
+            watches: list[SignalWatch] = []
+            started = clock()
             for site in sites:
                 assert site.smdr_link is not None
                 collector = Collector(site, site.smdr_link,
@@ -79,12 +92,20 @@ def run_monitor(sites: Iterable[Site], db: Path, *, stop: threading.Event | None
                                           daemon=True)
                 thread.start()
                 threads.append(thread)
-            log.info("smdr.monitor_started", sites=len(threads), db=str(db))
-            while not stop.wait(HEARTBEAT):
-                log.info("smdr.monitor_alive", sites=len(threads),
-                         collecting=sum(t.is_alive() for t in threads))
+                if confirmer is not None:
+                    watches.append(SignalWatch(site, smdr_log, started, confirmer.confirm))
+            log.info("smdr.monitor_started", sites=len(threads), db=str(db),
+                     signals=confirmer is not None)
+            checking: dict[str, threading.Thread] = {}
+            alive_at = time.monotonic()
+            while not stop.wait(signal_every if watches else HEARTBEAT):
+                _check_signals(watches, checking, clock)
+                if time.monotonic() - alive_at >= HEARTBEAT or not watches:
+                    alive_at = time.monotonic()
+                    log.info("smdr.monitor_alive", sites=len(threads),
+                             collecting=sum(t.is_alive() for t in threads))
             log.info("smdr.monitor_stopping")
-            for thread in threads:
+            for thread in [*threads, *checking.values()]:
                 thread.join(JOIN_DEADLINE / max(len(threads), 1) + 1.0)
             left = [t.name for t in threads if t.is_alive()]
             if left:
@@ -93,6 +114,27 @@ def run_monitor(sites: Iterable[Site], db: Path, *, stop: threading.Event | None
         return 0
     finally:
         _restore_handlers(previous)
+
+
+def _check_signals(watches: list[SignalWatch], checking: dict[str, threading.Thread],
+                   clock: Callable[[], datetime]) -> None:
+    """Start each site's signal check unless its last one (and its run) is still going."""
+    for watch in watches:
+        busy = checking.get(watch.site.id)
+        if busy is not None and busy.is_alive():
+            continue
+        thread = threading.Thread(target=_check_one, args=(watch, clock()), daemon=True,
+                                  name=f"smdr-signals-{watch.site.id}")
+        checking[watch.site.id] = thread
+        thread.start()
+
+
+def _check_one(watch: SignalWatch, now: datetime) -> None:
+    try:
+        watch.check(now)
+    except Exception as err:  # a check that fails must not end the site's monitoring
+        log.error("smdr.signal_check_failed", site=watch.site.id,
+                  error=f"{type(err).__name__}: {err}")
 
 
 _Handler = signal.Handlers | int | None | object

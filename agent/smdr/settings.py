@@ -50,13 +50,27 @@ SCHEMA: Final[dict[str, Any]] = {
                                   "description": "longest wait between reconnects (the "
                                                  "back-off doubles from 1 s up to this)"},
         "retention_days": {"type": "integer", "minimum": 1, "maximum": 3650, "default": 365,
-                           "description": "days a stored call record is kept (the contract's "
-                                          "data-retention term); alarm lines stay"},
+                           "description": "days a stored call record is kept (default: the "
+                                          "contract's smdr_retention_days, else 365); "
+                                          "alarm lines stay"},
         "mask_dialled": {"type": "boolean", "default": False,
                          "description": "store and export dialled numbers and caller IDs with "
                                         "all but their first digits masked (UK GDPR)"},
         "timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": 300, "default": 15,
                     "description": "seconds to connect and for each step of the login"},
+        "silence_minutes": {"type": "number", "minimum": 1, "maximum": 10080, "default": 60,
+                            "description": "working-hours minutes with nothing new on the "
+                                           "SMDR link before a confirming health-check run "
+                                           "(smdr.md \"Signals\")"},
+        "no_outgoing_minutes": {"type": "number", "minimum": 1, "maximum": 10080,
+                                "default": 120,
+                                "description": "working-hours minutes with no outgoing call "
+                                               "before the baseline is asked whether calls "
+                                               "were expected"},
+        "expected_calls": {"type": "number", "exclusiveMinimum": 0, "maximum": 100000,
+                           "default": 3,
+                           "description": "outgoing calls the four-week baseline must expect "
+                                          "in that quiet stretch for a confirming run"},
     },
 }
 
@@ -74,6 +88,9 @@ class SmdrLink:
     timeout: float = 15.0
     retention_days: int = 365
     mask_dialled: bool = False
+    silence_minutes: float = 60.0
+    no_outgoing_minutes: float = 120.0
+    expected_calls: float = 3.0
 
     @property
     def password(self) -> SecretRef:
@@ -84,8 +101,12 @@ class SmdrLink:
         return self.login.lower() != NO_LOGIN
 
 
-def from_inventory(raw: dict[str, Any] | None, base: Path) -> SmdrLink | None:
-    """The validated (by the schema) ``smdr_link`` mapping as a ``SmdrLink``."""
+def from_inventory(raw: dict[str, Any] | None, base: Path, *,
+                   retention_days: int | None = None) -> SmdrLink | None:
+    """The validated (by the schema) ``smdr_link`` mapping as a ``SmdrLink``.
+
+    ``retention_days`` is the site's contract term ``smdr_retention_days``, the default
+    when the link names none (the link's own value wins: a site may keep less)."""
     if not raw:
         return None
     file = raw.get("password_file")
@@ -98,8 +119,11 @@ def from_inventory(raw: dict[str, Any] | None, base: Path) -> SmdrLink | None:
                     single_client=bool(raw.get("single_client", False)),
                     reconnect_max_s=float(raw.get("reconnect_max_seconds", 60)),
                     timeout=float(raw.get("timeout", 15)),
-                    retention_days=int(raw.get("retention_days", 365)),
-                    mask_dialled=bool(raw.get("mask_dialled", False)))
+                    retention_days=int(raw.get("retention_days", retention_days or 365)),
+                    mask_dialled=bool(raw.get("mask_dialled", False)),
+                    silence_minutes=float(raw.get("silence_minutes", 60)),
+                    no_outgoing_minutes=float(raw.get("no_outgoing_minutes", 120)),
+                    expected_calls=float(raw.get("expected_calls", 3)))
 
 
 def problems(link: SmdrLink) -> list[tuple[str, str]]:

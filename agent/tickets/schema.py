@@ -335,9 +335,30 @@ def v8_runs(conn: sqlite3.Connection) -> None:
     ))
 
 
+def v9_smdr_signals(conn: sqlite3.Connection) -> None:
+    """The SMDR monitor's signals (silent link, no outgoing calls) and the confirming run
+    each started. Unique per (site, signal, window): a signal that stays true is claimed
+    once, so at most one confirming run is started for it, across restarts too.
+    ``run_id`` is NULL until the run is recorded (a crash in between leaves the claim,
+    and no second run for that window)."""
+    _run(conn, (
+        """CREATE TABLE smdr_signals (
+            id          INTEGER PRIMARY KEY,
+            site_id     TEXT NOT NULL,
+            signal      TEXT NOT NULL,
+            window_start TEXT NOT NULL,    -- when the quiet began (ISO, UTC)
+            detected_at TEXT NOT NULL,
+            detail      TEXT NOT NULL,     -- JSON: the numbers behind the signal
+            run_id      TEXT,
+            outcome     TEXT,              -- what the confirming run found / why none ran
+            UNIQUE (site_id, signal, window_start)
+        )""",
+    ))
+
+
 #: Append only.
 MIGRATIONS: Final[tuple[Migration, ...]] = (v1_initial, v2_lifecycle_escalations_outbox,
                                             v3_derived_counts_any_channel, v4_fault_identity,
                                             v5_maintenance_windows, v6_engineer_actions,
-                                            v7_smdr_items, v8_runs)
+                                            v7_smdr_items, v8_runs, v9_smdr_signals)
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -143,6 +143,70 @@ class SmdrLog(StoreHandle[SqliteStore]):
         return [_item(r) for r in found]
 
 
+    # --- signals (agent/smdr/signals.py) ----------------------------------------------
+
+    def last_stored(self, site_id: str) -> datetime | None:
+        """When the monitor last stored a new item of the site (our clock, UTC)."""
+        found = self._store.query("SELECT MAX(stored_at) FROM smdr_items WHERE site_id = ?",
+                                  (site_id,))
+        return dt(found[0][0]) if found and found[0][0] else None
+
+    def first_record_at(self, site_id: str) -> str | None:
+        """The PBX-local time of the earliest stored call record (the history's start)."""
+        found = self._store.query("SELECT MIN(at) FROM smdr_items WHERE site_id = ? AND"
+                                  " kind = 'record' AND at IS NOT NULL", (site_id,))
+        return str(found[0][0]) if found and found[0][0] else None
+
+    def outgoing_at(self, site_id: str, *, since: str, limit: int = MAX_LISTED) -> list[str]:
+        """PBX-local times of the outgoing calls over a CO line printed at or after
+        ``since`` (local ISO text), oldest first — what the baseline is built from."""
+        found = self._store.query(
+            "SELECT at FROM smdr_items WHERE site_id = ? AND kind = 'record' AND at >= ?"
+            " AND json_extract(data, '$.direction') = 'outgoing'"
+            " AND COALESCE(json_extract(data, '$.co'), '') != '' ORDER BY at LIMIT ?",
+            (site_id, since, min(limit, MAX_LISTED)))
+        return [str(r[0]) for r in found]
+
+    def claim_signal(self, site_id: str, signal: str, *, window: datetime,
+                     detected_at: datetime, detail: dict[str, Any]) -> int | None:
+        """Claim the signal's window for one confirming run; None if already claimed."""
+        with self._store.write() as conn:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO smdr_signals (site_id, signal, window_start,"
+                " detected_at, detail) VALUES (?, ?, ?, ?, ?)",
+                (site_id, signal, iso(window), iso(detected_at),
+                 json.dumps(detail, sort_keys=True)))
+            return cursor.lastrowid if cursor.rowcount == 1 else None
+
+    def record_signal_run(self, claim: int, *, run_id: str | None, outcome: str) -> None:
+        with self._store.write() as conn:
+            conn.execute("UPDATE smdr_signals SET run_id = ?, outcome = ? WHERE id = ?",
+                         (run_id, outcome, claim))
+
+    def signals(self, site_id: str, limit: int = 1000) -> list[SignalRow]:
+        """The site's signals, newest first, with the run each started."""
+        found = self._store.query("SELECT * FROM smdr_signals WHERE site_id = ?"
+                                  " ORDER BY id DESC LIMIT ?", (site_id, limit))
+        return [SignalRow(id=int(r["id"]), site_id=r["site_id"], signal=r["signal"],
+                          window=dt(r["window_start"]), detected_at=dt(r["detected_at"]),
+                          detail=json.loads(r["detail"]), run_id=r["run_id"],
+                          outcome=r["outcome"]) for r in found]
+
+
+@dataclass(frozen=True, slots=True)
+class SignalRow:
+    """A claimed signal window and the confirming run it started (None: not yet)."""
+
+    id: int
+    site_id: str
+    signal: str
+    window: datetime
+    detected_at: datetime
+    detail: dict[str, Any]
+    run_id: str | None
+    outcome: str | None
+
+
 def _item(r: Any) -> StoredItem:
     return StoredItem(id=int(r["id"]), site_id=r["site_id"], pos=int(r["pos"]), kind=r["kind"],
                       at=r["at"], raw=r["raw"], data=json.loads(r["data"]),
