@@ -92,6 +92,7 @@ def test_sigkill_mid_stream_loses_and_doubles_nothing(bench: Bench, scenario: st
         stop.set()
         caller.join()
     bench.start_monitor()
+    bench.wait_streaming(1)  # running (its SIGTERM handler is in place) before it is stopped
     emitted = emitted_records(bench, "site")
     bench.wait_until(lambda: len(bench.stored("site")) >= len(emitted), "the last records")
     assert bench.stop().returncode == 0
