@@ -36,6 +36,7 @@ from agent.board.auth import (
 )
 from agent.board.users import User, UserFile, authenticate, load, user_for_token
 from agent.maintenance import Window
+from agent.paths import default_data_dir
 from agent.tickets.lifecycle import STATES
 from agent.tickets.register import Register
 
@@ -50,6 +51,8 @@ class BoardConfig:
     users: Path
     inventory: Path | None = None
     refresh_s: int = 30  # how often the board's table re-fetches itself
+    #: pbxdiag's data dir: the sites' pre-visit packs and backup histories.
+    data_dir: Path = field(default_factory=default_data_dir)
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
@@ -107,7 +110,7 @@ def make_templates() -> Environment:
 
 
 def build_app(config: BoardConfig) -> Starlette:
-    from agent.board import actions, admin, api, sites, stats
+    from agent.board import actions, admin, api, files, sites, stats
 
     board = Board(config=config, users=UsersStore(config.users),
                   inventory_windows=_inventory_windows(config.inventory))
@@ -119,6 +122,8 @@ def build_app(config: BoardConfig) -> Starlette:
         Route("/board/rows", board_rows, methods=["GET"]),
         Route("/stats", stats.stats_page, methods=["GET"]),
         Route("/sites", sites.sites_page, methods=["GET"]),
+        Route("/sites/{site}/pack", files.site_pack, methods=["GET"]),
+        Route("/sites/{site}/backups", files.site_backup_diff, methods=["GET"]),
         Route("/admin", admin.admin_page, methods=["GET"]),
         Route("/admin/{action}", admin.admin_action, methods=["POST"]),
         Route("/tickets/{ref}", ticket_page, methods=["GET"]),
@@ -326,6 +331,11 @@ async def ticket_page(request: Request, *, error: str = "", status: int = 200) -
                     status=404)
     now = board_of(request).config.now()
     sent = {e.level for e in detail["escalations_sent"]}
+    from agent.board.files import has_backup_diff, pack_path
+
+    data_dir, site_id = board_of(request).config.data_dir, detail["ticket"].site_id
+    detail["has_pack"] = pack_path(data_dir, site_id) is not None
+    detail["has_backup_diff"] = has_backup_diff(data_dir, site_id)
     return page(request, "ticket.html", {
         **detail, "user": user, "error": error, "states": STATES, "now": now,
         "pending": views.pending_deadlines(detail["ticket"], sent),

@@ -14,6 +14,7 @@ from typing import Any
 from agent.commands import add_db_option, add_inventory_option, db_path
 from agent.commands.users import add_users_option, users_path
 from agent.errors import EXIT_OK, InputError
+from agent.paths import default_data_dir
 
 
 def register(commands: Any) -> None:
@@ -34,6 +35,9 @@ def register(commands: Any) -> None:
     parser.add_argument("--refresh", type=int, default=30, metavar="SECONDS",
                         help="how often the board's table refreshes itself (1–3600, "
                              "default 30)")
+    parser.add_argument("--data", type=Path, default=None, metavar="DIR",
+                        help="pbxdiag's data dir, where the sites' pre-visit packs and "
+                             "backups are (default: XDG data dir)")
     parser.set_defaults(handler=_serve)
 
 
@@ -66,7 +70,8 @@ def _serve(args: argparse.Namespace) -> int:
     if not load(users).users:
         print(f"warning: no users in {users}: add one with 'pbxdiag users add NAME --role R'")
     app = build_app(BoardConfig(db=db_path(args), users=users, inventory=args.inventory,
-                                 refresh_s=args.refresh))
+                                 refresh_s=args.refresh,
+                                 data_dir=args.data or default_data_dir()))
     print(f"board on {'https' if args.certfile else 'http'}://{host}:{port}/", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning",
                 ssl_certfile=str(args.certfile) if args.certfile else None,

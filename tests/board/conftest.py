@@ -175,7 +175,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         done = pbxdiag("users", "add", name, "--role", role, "--password-stdin",
                        "--users", str(users), stdin=PASSWORDS[name] + "\n")
         assert done.returncode == 0, done.stderr
-    url, process = start_server(workdir, db, users, "--inventory", str(inventory))
+    url, process = start_server(workdir, db, users, "--inventory", str(inventory),
+                                "--data", str(workdir / "data"))
     try:
         yield Server(url=url, db=db, users=users, workdir=workdir, seeded=seeded,
                      process=process)

@@ -379,3 +379,28 @@ def test_only_an_admin_merges_a_duplicate_and_both_trails_say_so(server: Server)
     assert ("adam", "merged_into", kept) in audit(server, duplicate)
     assert any(who == "adam" and action == "merged_from" and detail.startswith(duplicate)
                for who, action, detail in audit(server, kept))
+
+
+def test_a_ticket_links_its_sites_pre_visit_pack_and_backup_diff(server: Server) -> None:
+    from agent.backups import history_for
+
+    data = server.workdir / "data"
+    (data / "packs").mkdir(parents=True, exist_ok=True)
+    (data / "packs" / "acme-bolton-pre-visit.html").write_text("<html>the pack</html>")
+    history = history_for(data, "acme-bolton")
+    history.store('004 201 = "Reception"\n', source="backup step", vendor="panasonic")
+    history.store('004 201 = "Front Desk"\n', source="backup step", vendor="panasonic")
+    with server.client() as anonymous:
+        assert anonymous.get("/sites/acme-bolton/pack").status_code == 303  # login first
+    with server.login("dora") as client:
+        page = client.get(f"/tickets/{server.seeded.friday}").text  # acme-bolton's ticket
+        assert 'id="pack-link"' in page and 'id="backup-diff-link"' in page
+        pack = client.get("/sites/acme-bolton/pack")
+        assert pack.status_code == 200 and pack.text == "<html>the pack</html>"
+        assert "attachment" in pack.headers["content-disposition"]
+        diff = client.get("/sites/acme-bolton/backups").text
+        assert '-004 201 = "Reception"' in diff and '+004 201 = "Front Desk"' in diff
+        other = client.get(f"/tickets/{server.seeded.holiday}").text  # bolt-mill: none
+        assert 'id="pack-link"' not in other
+        assert client.get("/sites/bolt-mill/pack").status_code == 404
+        assert client.get("/sites/..%2F..%2Fetc/pack").status_code == 404
