@@ -17,7 +17,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from agent.board import app as board_app
-from agent.board.auth import csrf_ok
 from agent.board.users import User
 from agent.errors import InputError
 from agent.tickets.lifecycle import (
@@ -41,10 +40,9 @@ async def ticket_action(request: Request) -> Response:
     if user is None:
         return board_app.login_redirect(request)
     form = await board_app.read_form(request)
-    if not csrf_ok(board_app.session_of(request), form.get("csrf")):
-        return board_app.page(request, "error.html", {
-            "status": 403, "message": "The form's security token is missing or out of "
-            "date: reload the page and try again."}, status=403)
+    refused = board_app.without_csrf(request, form)
+    if refused is not None:
+        return refused
     ref = request.path_params["ref"]
     action = request.path_params["action"]
     permission = ACTIONS.get(action)

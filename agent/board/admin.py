@@ -15,7 +15,6 @@ from starlette.responses import RedirectResponse, Response
 
 from agent.board import app as board_app
 from agent.board import users
-from agent.board.auth import csrf_ok
 from agent.errors import InputError
 
 
@@ -39,10 +38,9 @@ async def admin_action(request: Request) -> Response:
     if user is None:
         return board_app.login_redirect(request)
     form = await board_app.read_form(request)
-    if not csrf_ok(board_app.session_of(request), form.get("csrf")):
-        return board_app.page(request, "error.html", {
-            "status": 403, "message": "The form's security token is missing or out of "
-            "date: reload the page and try again."}, status=403)
+    refused = board_app.without_csrf(request, form)
+    if refused is not None:
+        return refused
     if not user.may("users") or not user.may("tokens"):
         return board_app.page(request, "error.html", {
             "status": 403, "message": f"A {user.role} user may not do that."}, status=403)

@@ -147,6 +147,16 @@ def _inventory_windows(path: Path | None) -> tuple[Window, ...]:
 # --- request helpers -------------------------------------------------------------------
 
 
+def without_csrf(request: Request, form: dict[str, str]) -> Response | None:
+    """The refusal of a form posted without its session's CSRF token; None when it has it."""
+
+    if csrf_ok(session_of(request), form.get("csrf")):
+        return None
+    return page(request, "error.html", {
+        "status": 403, "message": "The form's security token is missing or out of date: "
+        "reload the page and try again."}, status=403)
+
+
 def board_of(request: Request) -> Board:
     board: Board = request.app.state.board
     return board
