@@ -149,7 +149,6 @@ def _inventory_windows(path: Path | None) -> tuple[Window, ...]:
 
 def without_csrf(request: Request, form: dict[str, str]) -> Response | None:
     """The refusal of a form posted without its session's CSRF token; None when it has it."""
-
     if csrf_ok(session_of(request), form.get("csrf")):
         return None
     return page(request, "error.html", {
