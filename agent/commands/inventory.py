@@ -9,25 +9,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from agent.errors import EXIT_BAD_INPUT, EXIT_OK
 
 
 def register(commands: Any) -> None:
-    inventory = commands.add_parser("inventory", help="check inventories without connecting")
-    actions = inventory.add_subparsers(dest="inventory_command", required=True,
-                                       metavar="ACTION")
-    schema = actions.add_parser("schema", help="print the inventory JSON Schema")
-    schema.set_defaults(handler=_schema)
-    validate = actions.add_parser("validate", help="report every problem of inventory files")
-    validate.add_argument("files", nargs="+", type=Path, metavar="FILE",
-                          help="inventory files to check")
-    validate.add_argument("--json", action="store_true",
-                          help="one JSON report: each file, and every problem as {file, "
-                               "line, column, message}")
-    validate.set_defaults(handler=_validate)
+    from agent.commands.problems import add_schema_and_validate
+
+    add_schema_and_validate(commands, "inventory", checks="check inventories without "
+                            "connecting", validates="report every problem of inventory files",
+                            files_help="inventory files to check", schema=_schema,
+                            validate=_validate)
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -5,25 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from agent.errors import EXIT_BAD_INPUT, EXIT_OK
 
 
 def register(commands: Any) -> None:
-    playbook = commands.add_parser("playbook", help="check playbooks without connecting")
-    actions = playbook.add_subparsers(dest="playbook_command", required=True,
-                                      metavar="ACTION")
-    schema = actions.add_parser("schema", help="print the playbook JSON Schema")
-    schema.set_defaults(handler=_schema)
-    validate = actions.add_parser("validate", help="validate playbook files (and includes)")
-    validate.add_argument("files", nargs="+", type=Path, metavar="FILE",
-                          help="playbook files to check (their includes are checked too)")
-    validate.add_argument("--json", action="store_true",
-                          help="one JSON report: each file, and every problem as {file, "
-                               "line, column, message}")
-    validate.set_defaults(handler=_validate)
+    from agent.commands.problems import add_schema_and_validate
+
+    add_schema_and_validate(commands, "playbook", checks="check playbooks without connecting",
+                            validates="validate playbook files (and includes)",
+                            files_help="playbook files to check (their includes are checked "
+                                       "too)", schema=_schema, validate=_validate)
 
 
 def _schema(args: argparse.Namespace) -> int:
