@@ -82,7 +82,7 @@ def run_site(site: Site, playbook: Playbook, *, output_dir: Path,
     except InventoryError as err:
         return _finish_unreachable(result, files, transcript, str(err))
     options = with_site_clock(options or RunOptions(), site)
-    line = _Line(site, credentials, driver_class(site.vendor), transcript,
+    line = SiteLine(site, credentials, driver_class(site.vendor), transcript,
                  progress=options.progress)
     interrupted = False
     try:
@@ -165,7 +165,7 @@ class Unreachable:
 LineState = Connected | Unreachable | None
 
 
-class _Line:
+class SiteLine:
     """The site's line, dialled once on first use and always released by ``close``."""
 
     def __init__(self, site: Site, credentials: Credentials, driver_cls: type[Driver],

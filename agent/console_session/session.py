@@ -1,6 +1,6 @@
 """One interactive console session: the site's line, the driver's login, the engineer's keys.
 
-The line is opened exactly as a run opens it (``runner._Line``: the site's paths in order,
+The line is opened exactly as a run opens it (``runner.SiteLine``: the site's paths in order,
 fall-through, host-key rules, the driver's login), so what works for a run works here and
 the transcript is recorded and redacted by the same ``Transcript``. A backup is taken
 before the first key reaches the PBX: whatever the engineer then changes by hand, the
@@ -42,7 +42,7 @@ from agent.line.errors import (
 )
 from agent.line.secrets import MIN_SECRET_LEN, REDACTOR, Secret
 from agent.line.transcript import Transcript
-from agent.runner import _Line, new_run_id
+from agent.runner import SiteLine, new_run_id
 from drivers import driver_class
 from drivers.base import GETTERS, Driver
 
@@ -150,7 +150,7 @@ class ConsoleSession:
         A line problem is re-raised once everything is saved (the command exits 3)."""
         transcript = Transcript()
         credentials = self.site.credentials.resolve()
-        line = _Line(self.site, credentials, driver_class(self.site.vendor), transcript)
+        line = SiteLine(self.site, credentials, driver_class(self.site.vendor), transcript)
         try:
             with hang_up_on_signals():
                 try:
