@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
@@ -43,6 +44,7 @@ from agent.tickets.register import Register
 T = TypeVar("T")
 #: Longest form body read (a note is a paragraph, not a file).
 MAX_FORM_BYTES = 64 * 1024
+MAX_FORM_FIELDS = 50
 
 
 @dataclass
@@ -213,11 +215,29 @@ def set_session_cookie(request: Request, response: Response, session: Session) -
 
 
 async def read_form(request: Request) -> dict[str, str]:
-    """The urlencoded form, bounded in size; unknown content is an empty form."""
-    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
+    """The urlencoded form, bounded in size; anything else is an empty form.
+
+    The body is read here, counting bytes as they arrive, rather than by Starlette's
+    parser: a chunked body has no Content-Length to refuse up front, and must not be
+    buffered without limit either.
+    """
+    declared = request.headers.get("content-length") or "0"
+    if not declared.isdigit() or int(declared) > MAX_FORM_BYTES:
         return {}
-    form = await request.form(max_files=0, max_fields=50)
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/x-www-form-urlencoded":
+        return {}
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            return {}
+    try:
+        fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True,
+                           max_num_fields=MAX_FORM_FIELDS)
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return dict(fields)
 
 
 def login_redirect(request: Request) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -96,6 +97,30 @@ def test_a_form_without_its_csrf_token_is_refused(server: Server) -> None:
                            data={"how": "remote"}).status_code == 403
         assert audit(server, ref) == before
         assert state(server, ref) == "logged"
+
+
+def test_a_chunked_form_is_read_with_the_same_size_limit(server: Server) -> None:
+    """No Content-Length to refuse up front: the body is counted as it arrives."""
+    from agent.board.app import MAX_FORM_BYTES
+
+    ref = server.seeded.holiday
+    with server.login("erin") as client:
+        csrf = csrf_of(client.get(f"/tickets/{ref}").text)
+        headers = {"content-type": "application/x-www-form-urlencoded"}
+
+        def chunked(text: str) -> Iterator[bytes]:  # a generator: httpx sends it chunked
+            body = f"csrf={csrf}&text={text}".encode()
+            for start in range(0, len(body), 4096):
+                yield body[start:start + 4096]
+
+        huge = client.post(f"/tickets/{ref}/note", headers=headers,
+                           content=chunked("x" * (MAX_FORM_BYTES + 1)))
+        assert huge.status_code == 403  # an empty form: no token
+        small = client.post(f"/tickets/{ref}/note", headers=headers,
+                            content=chunked("sent+in+chunks"))
+        assert small.status_code == 303
+    notes = [a[2] for a in audit(server, ref) if a[1] == "note"]
+    assert notes == ["sent in chunks"]
 
 
 def test_a_desk_user_may_note_but_not_resolve_or_change_status(server: Server) -> None:
