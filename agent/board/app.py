@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
+import structlog
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -40,6 +41,8 @@ from agent.maintenance import Window
 from agent.paths import default_data_dir
 from agent.tickets.lifecycle import STATES
 from agent.tickets.register import Register
+
+log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 #: Longest form body read (a note is a paragraph, not a file).
@@ -266,6 +269,7 @@ async def login(request: Request) -> Response:
     client = request.client.host if request.client else "?"
     if board.limiter.blocked((name,), now=now) or \
             board.address_limiter.blocked((client,), now=now):
+        log.warning("board login refused: too many failures", user=name, client=client)
         return page(request, "login.html", {"error": "Too many failed logins: wait a few "
                                             "minutes."}, status=429)
     user = await run_in_threadpool(authenticate, board.users.data(), name,
@@ -273,10 +277,12 @@ async def login(request: Request) -> Response:
     if user is None:
         board.limiter.failed((name,), now=now)
         board.address_limiter.failed((client,), now=now)
+        log.warning("board login failed", user=name, client=client)
         return page(request, "login.html", {"error": "Wrong name or password."}, status=401)
     if session is not None:
         board.sessions.end(session.id)
     fresh = board.sessions.new(user=user.name, now=now)
+    log.info("board login", user=user.name, role=user.role, client=client)
     response = RedirectResponse("/", status_code=303)
     set_session_cookie(request, response, fresh)
     return response
@@ -289,6 +295,8 @@ async def logout(request: Request) -> Response:
         return _forbidden(request)
     if session is not None:
         board_of(request).sessions.end(session.id)
+        log.info("board logout", user=session.user,
+                 client=request.client.host if request.client else "?")
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response

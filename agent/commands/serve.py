@@ -38,6 +38,9 @@ def register(commands: Any) -> None:
     parser.add_argument("--data", type=Path, default=None, metavar="DIR",
                         help="pbxdiag's data dir, where the sites' pre-visit packs and "
                              "backups are (default: XDG data dir)")
+    parser.add_argument("--log-file", type=Path, default=None, metavar="FILE",
+                        help="JSON log of logins, refusals and logouts (default: XDG data "
+                             "dir/board.log)")
     parser.set_defaults(handler=_serve)
 
 
@@ -64,7 +67,10 @@ def _serve(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise InputError(f"pbxdiag serve needs the board extra: pip install "
                          f"'pbxdiag[board]' ({exc.name} is missing)") from None
+    from agent import logsetup
     from agent.board.users import load
+
+    logsetup.configure(log_file=args.log_file or (args.data or default_data_dir()) / "board.log")
 
     users = users_path(args)
     if not load(users).users:

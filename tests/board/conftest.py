@@ -176,7 +176,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                        "--users", str(users), stdin=PASSWORDS[name] + "\n")
         assert done.returncode == 0, done.stderr
     url, process = start_server(workdir, db, users, "--inventory", str(inventory),
-                                "--data", str(workdir / "data"))
+                                "--data", str(workdir / "data"),
+                                "--log-file", str(workdir / "board.log"))
     try:
         yield Server(url=url, db=db, users=users, workdir=workdir, seeded=seeded,
                      process=process)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -75,6 +76,22 @@ def test_a_wrong_password_is_refused_and_logins_are_rate_limited(server: Server)
     # another user from the same address is not locked out by victim's attacker
     with server.login("dora"):
         pass
+
+
+def test_logins_failures_and_logouts_are_logged_without_the_password(server: Server) -> None:
+    log = server.workdir / "board.log"
+    with server.client() as client:
+        csrf = csrf_of(client.get("/login").text)
+        client.post("/login", data={"csrf": csrf, "name": "dora", "password": "not-hers-1"})
+    with server.login("dora") as client:
+        csrf = csrf_of(client.get("/").text)
+        assert client.post("/logout", data={"csrf": csrf}).status_code == 303
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    mine = [(e["event"], e.get("user")) for e in events if e.get("user") == "dora"]
+    assert ("board login failed", "dora") in mine
+    assert mine[-2:] == [("board login", "dora"), ("board logout", "dora")]
+    assert all(e["client"] == "127.0.0.1" for e in events if e.get("user") == "dora")
+    assert "not-hers-1" not in log.read_text() and PASSWORDS["dora"] not in log.read_text()
 
 
 def test_a_login_without_its_csrf_token_is_refused(server: Server) -> None:
