@@ -104,3 +104,26 @@ def test_a_bad_broker_is_bad_input_before_anything_is_sent(tmp_path: Path) -> No
         if db.exists():  # nothing recorded: no run started on the board
             with sqlite3.connect(db) as conn:
                 assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 0
+
+
+def test_a_scheduled_job_runs_its_fleet_on_the_queue(fleet: Fleet) -> None:
+    fleet.write_inventory({i: [{"url": f"ssh://INSTALLER@127.0.0.1:{fleet.ports[i]}",
+                                "pool": "night"}] for i in (1, 2)})
+    job = fleet.folder / "nightly.yaml"
+    job.write_text(f"playbook: {REPO / 'playbooks' / 'health-check.yaml'}\n"
+                   f"inventory: inventory.yaml\nexecutor: celery\nbroker: {fleet.broker}\n"
+                   "vars: {scheduled: true}\n")
+    fleet.start_worker("night", "night", concurrency=2)
+    done = fleet.pbxdiag("schedule", str(job), "--db", fleet.db, "--output",
+                         str(fleet.output), "--json")
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert sorted(line["site"] for line in lines) == ["site-001", "site-002"]
+    assert {line["status"] for line in lines} == {"passed"}
+    assert {h["worker"] for h in map(json.loads, fleet.hold_log.read_text().splitlines())} \
+        == {"night"}
+
+    job.write_text("playbook: p.yaml\ninventory: inventory.yaml\nexecutor: celery\n")
+    refused = fleet.pbxdiag("schedule", str(job), "--db", fleet.db)
+    assert refused.returncode == 2 and "broker" in refused.stderr
+    assert f"{job}:" in refused.stderr and "Traceback" not in refused.stderr
