@@ -93,6 +93,14 @@ _CREDENTIALS = {
     },
 }
 _PATH_URL = {"type": "string", "pattern": r"^[a-z0-9]+://"}
+#: The pool a path belongs to (a modem bank, a LAN region): its Celery queue
+#: (docs/scale.md). It names a queue, so it is short and plain.
+DEFAULT_POOL = "default"
+POOL_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_POOL = {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]*$", "maxLength": 64,
+         "default": DEFAULT_POOL, "examples": ["modem-bank-a"],
+         "description": "the worker pool that owns this line (docs/scale.md): a fleet on "
+                        "Celery sends the job to this pool's queue"}
 # The site's SMDR layout, pinned instead of told from the stream (docs/smdr.md): values
 # are the layouts the parsers know; what contradicts the vendor is checked in _smdr.
 _SMDR = {
@@ -122,11 +130,13 @@ _SITE = {
         "paths": {"type": "array", "minItems": 1,
                   "items": {"anyOf": [_PATH_URL, {
                       "type": "object", "additionalProperties": False, "required": ["url"],
-                      "properties": {"url": _PATH_URL, "credentials": _CREDENTIALS}}]},
+                      "properties": {"url": _PATH_URL, "credentials": _CREDENTIALS,
+                                     "pool": _POOL}}]},
                   "examples": [["ssh://INSTALLER@10.1.2.3:22",
                                 "modem:///dev/ttyUSB0?number=01204368634"]],
                   "description": "line URLs, tried in order (docs/transports.md); a path "
-                                 "with its own login is {url: ..., credentials: {...}}"},
+                                 "with its own login or pool is {url: ..., credentials: "
+                                 "{...}, pool: ...}"},
         "known_hosts": {**_NAME, "examples": ["known_hosts"],
                         "description": "SSH host keys (relative to the inventory)"},
         "credentials": {**_CREDENTIALS, "description": "how to log in to the PBX"},
@@ -287,6 +297,8 @@ class Site:
     maintenance: tuple[MaintenanceWindow, ...] = ()
     #: A path's own login, by the path's index (None: the site's ``credentials``).
     path_credentials: tuple[CredentialRef | None, ...] = ()
+    #: Each path's worker pool (its ``pool:``), by the path's index; absent: "default".
+    path_pools: tuple[str, ...] = ()
 
     def credentials_for(self, index: int) -> CredentialRef:
         """The login for the site's path number ``index``: its own, else the site's."""
@@ -295,6 +307,18 @@ class Site:
 
     def own_credentials(self, index: int) -> bool:
         return index < len(self.path_credentials) and self.path_credentials[index] is not None
+
+    def pool_of(self, index: int) -> str:
+        """The worker pool that owns path number ``index`` (docs/scale.md)."""
+        return self.path_pools[index] if index < len(self.path_pools) else DEFAULT_POOL
+
+    def pool_run(self, start: int) -> range:
+        """The paths from ``start`` on that share its pool: what one worker tries before
+        the job moves to the next path's pool."""
+        end = start
+        while end < len(self.paths) and self.pool_of(end) == self.pool_of(start):
+            end += 1
+        return range(start, end)
     #: The SMDR port ``pbxdiag smdr monitor`` reads (agent/smdr/settings.py), if any.
     smdr_link: smdr_settings.SmdrLink | None = None
 
@@ -392,6 +416,8 @@ def _site(source: yamlsource.YamlSource, site_id: str, raw: dict[str, Any],
         paths=tuple(p if isinstance(p, str) else p["url"] for p in raw["paths"]),
         path_credentials=tuple(_credential_ref(base, p.get("credentials"))
                                if isinstance(p, dict) else None for p in raw["paths"]),
+        path_pools=tuple(p.get("pool", DEFAULT_POOL) if isinstance(p, dict) else DEFAULT_POOL
+                         for p in raw["paths"]),
         contract=contract,
         contract_terms=dict(contracts.get(contract, {})),
         credentials=_credential_ref(base, creds) or CredentialRef(),

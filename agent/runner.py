@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -66,11 +66,14 @@ def run_files(output_dir: Path, run_id: str) -> RunFiles:
 def run_site(site: Site, playbook: Playbook, *, output_dir: Path,
              extra_vars: dict[str, object] | None = None,
              options: RunOptions | None = None,
-             run_id: str | None = None) -> tuple[RunResult, RunFiles]:
+             run_id: str | None = None,
+             hop: PathHop | None = None) -> tuple[RunResult, RunFiles]:
     """Run ``playbook`` against ``site`` and write the result and transcript.
 
     Without ``options`` the run is read-only (check mode for any programming change).
-    ``run_id`` is given when the caller recorded the run's start under it."""
+    ``run_id`` is given when the caller recorded the run's start under it. ``hop`` limits
+    the run to some of the site's paths (a Celery worker tries its own pool's paths; the
+    attempts made elsewhere come with it, so the result lists every path tried)."""
     started = datetime.now(UTC)
     result = RunResult(run_id=run_id or new_run_id(site.id, started), site=site.id,
                        playbook=playbook.name, started_at=started, vendor=site.vendor)
@@ -83,7 +86,7 @@ def run_site(site: Site, playbook: Playbook, *, output_dir: Path,
         return _finish_unreachable(result, files, transcript, str(err))
     options = with_site_clock(options or RunOptions(), site)
     line = SiteLine(site, credentials, driver_class(site.vendor), transcript,
-                 progress=options.progress)
+                    progress=options.progress, hop=hop)
     interrupted = False
     try:
         run_playbook(playbook, line.on_first_use(), result, extra_vars=extra_vars,
@@ -165,12 +168,24 @@ class Unreachable:
 LineState = Connected | Unreachable | None
 
 
+@dataclass(frozen=True, slots=True)
+class PathHop:
+    """Part of a run: the paths ``paths`` of the site, after ``earlier`` attempts made by
+    another worker, within what is ``reach_left`` of the site's reach_timeout."""
+
+    paths: range
+    earlier: Sequence[PathAttempt] = ()
+    reach_left: float | None = None
+
+
 class SiteLine:
     """The site's line, dialled once on first use and always released by ``close``."""
 
     def __init__(self, site: Site, credentials: Credentials, driver_cls: type[Driver],
-                 transcript: Transcript, progress: ProgressHook | None = None) -> None:
+                 transcript: Transcript, progress: ProgressHook | None = None, *,
+                 hop: PathHop | None = None) -> None:
         self.site = site
+        self.hop = hop or PathHop(range(len(site.paths)))
         self.progress = progress
         self.credentials = credentials
         self.driver_cls = driver_cls
@@ -198,7 +213,7 @@ class SiteLine:
         try:
             found = _open_first_path(self.site, self._login_for, self.paths_tried,
                                      self._session_on, self.transcript,
-                                     progress=self.progress)
+                                     progress=self.progress, hop=self.hop)
         except AuthFailed as err:  # the PBX said no: the same login elsewhere would too
             return Unreachable(f"{type(err).__name__}: {err}")
         if found is None:
@@ -232,7 +247,7 @@ class SiteLine:
 
     def record(self, result: RunResult) -> None:
         """The runner's part of the RunResult: the paths tried, the one used, the bytes."""
-        result.paths_tried.extend(self.paths_tried)
+        result.paths_tried.extend([*self.hop.earlier, *self.paths_tried])
         result.path = next((a.url for a in self.paths_tried if not a.error), None)
         if result.pbx_dead:
             log.warning("pbx silent on every path", site=self.site.id,
@@ -260,8 +275,8 @@ class OnFirstUse:
 def _open_first_path(site: Site, login_for: Callable[[int], Credentials],
                      tried: list[PathAttempt],
                      session_on: Callable[[Transport, Credentials], Driver],
-                     transcript: Transcript, *, progress: ProgressHook | None = None
-                     ) -> tuple[Transport, Driver] | None:
+                     transcript: Transcript, *, progress: ProgressHook | None = None,
+                     hop: PathHop | None = None) -> tuple[Transport, Driver] | None:
     """Try each path in order (LAN first, modem last) until one gives a PBX session.
 
     A path is no good when the line cannot be opened *or* the session cannot be
@@ -273,9 +288,13 @@ def _open_first_path(site: Site, login_for: Callable[[int], Credentials],
     unless the next path has a login of its own (its ``credentials`` in the inventory).
 
     All of it happens within the site's ``reach_timeout``: a path not started by then is
-    recorded as not tried, and a modem stops redialling at it."""
-    reach_by = time.monotonic() + site.reach_timeout
-    for index, url in enumerate(site.paths):
+    recorded as not tried, and a modem stops redialling at it. A ``hop`` narrows this to
+    some paths and what is left of the reach time (a Celery worker's share of the run)."""
+    hop = hop or PathHop(range(len(site.paths)))
+    reach = site.reach_timeout if hop.reach_left is None else hop.reach_left
+    reach_by = time.monotonic() + reach
+    for index in hop.paths:
+        url = site.paths[index]
         remaining = reach_by - time.monotonic()
         if remaining <= 0:
             tried.append(PathAttempt(_shown(url), f"not tried: the site's {site.reach_timeout:g}"

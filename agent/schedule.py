@@ -3,7 +3,9 @@
 A job file names a playbook, an inventory, the sites, variables, and whether it may
 program the PBXs (``apply: true``). Without ``apply`` a job is read-only, exactly like
 ``pbxdiag run`` without ``--apply``: a playbook's ``set`` steps only show their diff.
-Paths are relative to the job file.
+Paths are relative to the job file. ``executor: celery`` with a ``broker`` runs the job's
+fleet on the queue (docs/scale.md): the nightly run of every site is then one command from
+cron or a systemd timer on whichever host runs it, and the workers dial.
 """
 
 from __future__ import annotations
@@ -30,7 +32,11 @@ SCHEMA: dict[str, Any] = {
         "tags": {"type": "array", "items": {"type": "string", "minLength": 1}},
         "apply": {"type": "boolean"},
         "concurrency": {"type": "integer", "minimum": 1, "maximum": 500},
+        "executor": {"enum": ["local", "celery"]},
+        "broker": {"type": "string", "minLength": 1, "maxLength": 2048},
     },
+    "if": {"properties": {"executor": {"const": "celery"}}, "required": ["executor"]},
+    "then": {"required": ["broker"]},
 }
 
 
@@ -49,6 +55,8 @@ class ScheduledJob:
     tags: frozenset[str] = frozenset()
     apply: bool = False
     concurrency: int = 8
+    executor: str = "local"
+    broker: str | None = None
 
 
 def load_job(path: Path) -> ScheduledJob:
@@ -66,6 +74,8 @@ def load_job(path: Path) -> ScheduledJob:
         tags=frozenset(data.get("tags") or ()),
         apply=bool(data.get("apply", False)),
         concurrency=int(data.get("concurrency", 8)),
+        executor=str(data.get("executor", "local")),
+        broker=data.get("broker"),
     )
 
 

@@ -18,6 +18,7 @@ from agent import logsetup
 from bench import (
     board_bench,
     fleet,
+    fleet_celery,
     line_efficiency,
     parsers_bench,
     register_bench,
@@ -39,6 +40,7 @@ BENCHMARKS: list[tuple[str, Benchmark]] = [
     ("SMDR parse cost (ratio to split)", smdr_bench.run),
     ("SMDR monitor ingest", smdr_monitor_bench.run),
     ("Fleet", fleet.run),
+    ("Fleet on Celery (ratio to the local executor)", fleet_celery.run),
     ("Board (ratio to the register query)", board_bench.run),
 ]
 

@@ -14,7 +14,7 @@ from agent.paths import SHIPPED_PLAYBOOKS, default_data_dir
 
 GROUPS = ("demo", "run", "console", "fleet", "schedule", "tickets", "simulate", "playbook",
           "inventory", "sites", "config", "smdr", "backups", "pack", "serve", "users",
-          "completion", "help")
+          "worker", "completion", "help")
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:

@@ -21,10 +21,10 @@ if TYPE_CHECKING:
 
 def register(commands: Any) -> None:
     fleet = commands.add_parser("fleet", help="run a playbook against many sites at once")
-    fleet.add_argument("playbook", type=playbook_argument,
+    fleet.add_argument("playbook", type=playbook_argument, nargs="?", default=None,
                        help="the playbook every site runs: a YAML file, or a shipped "
                             "playbook's name (health-check)")
-    add_inventory_option(fleet, help="the inventory YAML file of the sites")
+    add_inventory_option(fleet, required=False, help="the inventory YAML file of the sites")
     fleet.add_argument("--sites", default=None,
                        help="comma-separated site ids (default: every site)")
     fleet.add_argument("--concurrency", type=int, default=8,
@@ -38,6 +38,18 @@ def register(commands: Any) -> None:
     fleet.add_argument("--var", action="append", default=[], metavar="KEY=VALUE",
                        help="a playbook variable for every site (the nightly run: "
                             "--var scheduled=true)")
+    fleet.add_argument("--executor", choices=("local", "celery"), default="local",
+                       help="local: a thread pool here (default); celery: one job per site "
+                            "on the queue of its pool (docs/scale.md)")
+    fleet.add_argument("--broker", default=None,
+                       help="with --executor celery: redis://host:6379/0 or amqp://host//")
+    fleet.add_argument("--detach", action="store_true",
+                       help="with --executor celery: print the fleet id and return at once")
+    fleet.add_argument("--status", default=None, metavar="FLEET_ID",
+                       help="how a fleet submitted with --detach is doing (reads --db)")
+    fleet.add_argument("--wait", type=float, default=24 * 3600.0, metavar="SECONDS",
+                       help="with --executor celery: how long to wait for the fleet "
+                            "(default 24 h; sites not finished by then are exit 3)")
     add_db_option(fleet)
     fleet.set_defaults(handler=_fleet)
 
@@ -48,15 +60,32 @@ def _fleet(args: argparse.Namespace) -> int:
     from agent.inventory import load_inventory
     from agent.playbook import load_playbook
 
+    if args.status is not None:
+        from agent.commands.fleet_celery import fleet_status
+
+        return fleet_status(args.status, db_path(args), as_json=args.json)
+    if args.playbook is None:
+        raise InputError("name the playbook (pbxdiag fleet PLAYBOOK --inventory FILE), "
+                         "or --status FLEET_ID")
+    if args.inventory is None:
+        raise InputError("--inventory is required (or $PBXDIAG_INVENTORY, or inventory: in "
+                         "config.yaml)")
     if args.concurrency < 1:
         raise InputError("--concurrency must be at least 1")
+    if args.executor != "celery" and (args.broker or args.detach):
+        raise InputError("--broker and --detach go with --executor celery")
+    if args.executor == "celery":
+        from agent.distributed.broker import check_broker
+
+        check_broker(args.broker)  # a bad broker URL: exit 2 before anything is read or sent
     playbook = load_playbook(args.playbook)
     inventory = load_inventory(args.inventory)
     wanted = args.sites.split(",") if args.sites else None
     return run_and_report(FleetRequest(
         playbook=playbook, inventory=inventory, sites=wanted, concurrency=args.concurrency,
         extra_vars=parse_vars(args.var), output=args.output, db=db_path(args),
-        as_json=args.json, line_wait=args.line_wait))
+        as_json=args.json, line_wait=args.line_wait, playbook_path=args.playbook,
+        executor=args.executor, broker=args.broker, detach=args.detach, wait=args.wait))
 
 
 @dataclass(frozen=True)
@@ -73,6 +102,12 @@ class FleetRequest:
     as_json: bool
     options: RunOptions | None = None
     line_wait: float = 60.0
+    #: The playbook's file (a Celery job names it and its hash, never its content).
+    playbook_path: Path | None = None
+    executor: str = "local"
+    broker: str | None = None
+    detach: bool = False
+    wait: float = 24 * 3600.0
 
 
 def run_and_report(request: FleetRequest) -> int:
@@ -94,6 +129,10 @@ def run_and_report(request: FleetRequest) -> int:
                   vendor=vendor)
     output = request.output if request.output is not None else default_data_dir()
     logsetup.configure(log_file=output / "pbxdiag.log")
+    if request.executor == "celery":
+        from agent.commands.fleet_celery import run_on_celery
+
+        return run_on_celery(request, jobs)
 
     bar = FleetBar(len(jobs)) if shown(request.as_json) else None
 

@@ -31,10 +31,15 @@ def _schedule(args: argparse.Namespace) -> int:
     from agent.schedule import load_job
 
     job = load_job(args.job)
+    if job.executor == "celery":
+        from agent.distributed.broker import check_broker
+
+        check_broker(job.broker)
     playbook = load_playbook(job.playbook)
     options = RunOptions(apply=job.apply, tags=job.tags)
     return run_and_report(FleetRequest(
         playbook=playbook, inventory=load_inventory(job.inventory),
         sites=list(job.sites) if job.sites else None, concurrency=job.concurrency,
         extra_vars=dict(job.vars), output=args.output, db=db_path(args),
-        as_json=args.json, options=options))
+        as_json=args.json, options=options, playbook_path=job.playbook,
+        executor=job.executor, broker=job.broker))

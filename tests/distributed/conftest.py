@@ -1,0 +1,141 @@
+"""A Celery fleet for real: simulated sites in a process of their own, ``pbxdiag worker``
+subprocesses, the session's redis-server, a register shared by the workers.
+
+The register is one parameter (``Fleet.db``): a SQLite file here; the same tests run
+against PostgreSQL by giving a ``postgresql://`` URL instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.dbservers import RedisServer
+
+REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "celery-Fleet-Secret-4417"
+PASSWORD_VARIABLE = "PBXDIAG_CELERY_PASSWORD"
+#: Small deadlines so a lost job is redelivered in seconds: visibility = limit + 10 s.
+JOB_TIME_LIMIT = "15"
+SITE = """\
+  site-{index:03d}:
+    customer: Customer {index}
+    vendor: panasonic
+    paths: {paths}
+    known_hosts: known_hosts
+    timeout: 5
+    reach_timeout: 8
+    credentials: {{username: INSTALLER, password_env: {variable}}}
+"""
+
+
+def faulty(index: int) -> bool:
+    return index % 10 == 0  # bench/fleet_sims.py: every tenth PBX has a dead trunk card
+
+
+@dataclass
+class Fleet:
+    """The folder of one fleet: inventory, register, data dir, and the workers started."""
+
+    folder: Path
+    broker: str
+    ports: list[int]
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def inventory(self) -> Path:
+        return self.folder / "inventory.yaml"
+
+    @property
+    def db(self) -> str:
+        return str(self.folder / "tickets.db")
+
+    @property
+    def output(self) -> Path:
+        return self.folder / "out"
+
+    @property
+    def hold_log(self) -> Path:
+        return self.output / "locks" / "holds.jsonl"
+
+    def write_inventory(self, paths: dict[int, list[dict[str, str]]]) -> None:
+        """``paths``: each site's paths as {url, pool} mappings."""
+        body = "".join(SITE.format(index=i, paths=json.dumps(p), variable=PASSWORD_VARIABLE)
+                       for i, p in sorted(paths.items()))
+        self.inventory.write_text("sites:\n" + body)
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, PASSWORD_VARIABLE: PASSWORD,
+                "XDG_DATA_HOME": str(self.folder / "xdg")}
+
+    def start_worker(self, name: str, *pools: str, concurrency: int = 2
+                     ) -> subprocess.Popen[bytes]:
+        args = [sys.executable, "-m", "agent.cli", "worker", "--broker", self.broker,
+                "--inventory", str(self.inventory), "--db", self.db, "--output",
+                str(self.output), "--concurrency", str(concurrency), "--name", name,
+                "--job-time-limit", JOB_TIME_LIMIT]
+        for pool in pools:
+            args += ["--pool", pool]
+        log = (self.folder / f"worker-{name}.log").open("wb")
+        worker = subprocess.Popen(args, env=self.env(), cwd=REPO, stdout=log,
+                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                  start_new_session=True)  # its own group: killpg kills all
+        log.close()
+        self.workers.append(worker)
+        return worker
+
+    def pbxdiag(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "agent.cli", *args], env=self.env(),
+                              cwd=REPO, capture_output=True, text=True, timeout=timeout,
+                              check=False)
+
+    def fleet_args(self, *extra: str) -> list[str]:
+        return ["fleet", "health-check", "--executor", "celery", "--broker", self.broker,
+                "--inventory", str(self.inventory), "--db", self.db, "--output",
+                str(self.output), "--json", *extra]
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=30)
+
+
+@pytest.fixture
+def sims(tmp_path: Path) -> Iterator[tuple[list[int], Path]]:
+    """40 simulated PBXs on SSH (every tenth with a dead trunk card), in their own process."""
+    folder = tmp_path / "fleet"
+    folder.mkdir()
+    process = subprocess.Popen([sys.executable, "-m", "bench.fleet_sims", "40", str(folder),
+                                PASSWORD], cwd=REPO, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        served = json.loads(process.stdout.readline())
+        (folder / "known_hosts").write_text("\n".join(served["known_hosts"]) + "\n")
+        yield served["ports"], folder
+    finally:
+        if process.stdin is not None:
+            process.stdin.close()
+        process.wait(timeout=60)
+
+
+@pytest.fixture
+def fleet(sims: tuple[list[int], Path], redis_server: RedisServer) -> Iterator[Fleet]:
+    ports, folder = sims
+    broker = redis_server.url(1)
+    redis.Redis.from_url(broker).flushdb()  # no message of an earlier test is left
+    made = Fleet(folder=folder, broker=broker, ports=ports)
+    try:
+        yield made
+    finally:
+        made.stop()

@@ -1,0 +1,120 @@
+"""A worker killed mid-fleet: its jobs re-run elsewhere, and nothing is doubled.
+
+40 simulated sites on two pools, two ``pbxdiag worker`` processes (one serves both pools,
+so it can take over), SIGKILL to the other while it holds a site's line. Afterwards the
+register holds exactly one completed run per site, one ticket and one "opened" notice per
+faulty site, and the line-lock log shows no line held by two jobs at once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from tests.distributed.conftest import REPO, Fleet, faulty
+
+SITES = 40
+
+
+def holds(log: Path) -> list[dict[str, object]]:
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+
+
+def open_holds(records: list[dict[str, object]], worker: str) -> list[dict[str, object]]:
+    released = {(r["key"], r["run_id"], r["pid"]) for r in records if r["event"] == "released"}
+    return [r for r in records if r["event"] == "acquired" and r["worker"] == worker
+            and (r["key"], r["run_id"], r["pid"]) not in released]
+
+
+def finished_runs(db: str) -> int:
+    if not Path(db).exists():
+        return 0
+    with sqlite3.connect(db) as conn:
+        try:
+            return int(conn.execute("SELECT count(*) FROM runs WHERE finished_at IS NOT NULL"
+                                    ).fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0
+
+
+def test_sigkill_mid_fleet_reruns_its_jobs_and_doubles_nothing(fleet: Fleet) -> None:
+    pools = {i: "modem-bank-a" if i % 2 else "lan" for i in range(SITES)}
+    fleet.write_inventory({i: [{"url": f"ssh://INSTALLER@127.0.0.1:{port}", "pool": pools[i]}]
+                           for i, port in enumerate(fleet.ports)})
+    doomed = fleet.start_worker("doomed", "modem-bank-a", concurrency=2)
+    fleet.start_worker("survivor", "lan", "modem-bank-a", concurrency=2)
+    submitter = subprocess.Popen([sys.executable, "-m", "agent.cli", *fleet.fleet_args()],
+                                 env=fleet.env(), cwd=REPO, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+    # mid-fleet: some sites done, and the doomed worker holding a line right now
+    pause = threading.Event()
+    victim: list[dict[str, object]] = []
+    for _ in range(1200):
+        held = open_holds(holds(fleet.hold_log), "doomed")
+        if held and finished_runs(fleet.db) >= 4:
+            os.killpg(doomed.pid, signal.SIGKILL)
+            victim = held
+            break
+        pause.wait(0.05)
+    assert victim, "the doomed worker never held a line"
+    doomed.wait(timeout=30)
+    out, err = submitter.communicate(timeout=150)
+
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert sorted(line["site"] for line in lines) == [f"site-{i:03d}" for i in range(SITES)], err
+    assert {line["status"] for line in lines} <= {"passed", "failed"}, lines
+    assert submitter.returncode == 1  # the dead trunk cards: failed checks, tickets filed
+
+    records = holds(fleet.hold_log)
+    # the killed holds really were cut short: never released, and run again by the survivor
+    cut = open_holds(records, "doomed")
+    assert {r["run_id"] for r in victim} <= {r["run_id"] for r in cut}
+    rerun = {r["run_id"] for r in records if r["worker"] == "survivor"}
+    assert {r["run_id"] for r in victim} <= rerun
+    _assert_never_held_twice(records, killed_pids={int(str(r["pid"])) for r in cut})
+
+    with sqlite3.connect(fleet.db) as conn:
+        runs = conn.execute("SELECT site_id, run_id, finished_at, status FROM runs").fetchall()
+        tickets = conn.execute("SELECT site_id, ref FROM tickets").fetchall()
+        opened = conn.execute("SELECT ref, channel, count(*) FROM outbox WHERE event = 'opened'"
+                              " GROUP BY ref, channel").fetchall()
+        occurrences = conn.execute("SELECT ref, run_id, count(*) FROM occurrences"
+                                   " GROUP BY ref, run_id").fetchall()
+    assert len(runs) == SITES and len({site for site, *_ in runs}) == SITES
+    assert all(finished is not None for _, _, finished, _ in runs)
+    faulty_sites = {f"site-{i:03d}" for i in range(SITES) if faulty(i)}
+    assert sorted(site for site, _ in tickets) == sorted(faulty_sites)
+    assert opened and all(count == 1 for *_, count in opened)
+    assert {ref for ref, _, _ in opened} == {ref for _, ref in tickets}
+    assert all(count == 1 for *_, count in occurrences)
+
+
+def _assert_never_held_twice(records: list[dict[str, object]], killed_pids: set[int]) -> None:
+    """Per key, the holds' intervals (monotonic clock, one host) never overlap; a hold of
+    the killed worker ends when it died, i.e. before any later hold of that key."""
+    spans: dict[str, list[tuple[float, float, str]]] = {}
+    starts: dict[tuple[object, object, object], float] = {}
+    for r in records:
+        ident = (r["key"], r["run_id"], r["pid"])
+        if r["event"] == "acquired":
+            starts[ident] = float(str(r["mono"]))
+        else:
+            spans.setdefault(str(r["key"]), []).append(
+                (starts.pop(ident), float(str(r["mono"])), str(r["run_id"])))
+    for (key, _run, pid), start in starts.items():
+        assert int(str(pid)) in killed_pids, f"{key} acquired and never released by {pid}"
+        later = [s for s, _, _ in spans.get(str(key), []) if s > start]
+        spans.setdefault(str(key), []).append((start, min(later, default=start), "killed"))
+    for key, intervals in spans.items():
+        intervals.sort()
+        for (_, end, first), (begin, _, second) in itertools.pairwise(intervals):
+            assert end <= begin, f"{key} held by {first} and {second} at once"
