@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -49,6 +50,9 @@ class Fleet:
     folder: Path
     broker: str
     ports: list[int]
+    #: The emulated modem bank ({device, status}) and the numbers its phone book reaches.
+    modems: list[dict[str, str]] = field(default_factory=list)
+    numbers: list[str] = field(default_factory=list)
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
@@ -110,19 +114,25 @@ class Fleet:
             worker.wait(timeout=30)
 
 
+#: The simulated fleet (tests/distributed/sims.py): PBXs on SSH, and PBXs dialled through
+#: a bank of emulated modems sharing one phone book.
+SSH_SITES, MODEM_SITES, MODEMS = 24, 16, 2
+
+
 @pytest.fixture
-def sims(tmp_path: Path) -> Iterator[tuple[list[int], Path]]:
-    """40 simulated PBXs on SSH (every tenth with a dead trunk card), in their own process."""
+def sims(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """The simulated sites (every tenth with a dead trunk card), in their own process."""
     folder = tmp_path / "fleet"
     folder.mkdir()
-    process = subprocess.Popen([sys.executable, "-m", "bench.fleet_sims", "40", str(folder),
-                                PASSWORD], cwd=REPO, stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen([sys.executable, "-m", "tests.distributed.sims", str(SSH_SITES),
+                                str(MODEM_SITES), str(MODEMS), str(folder), PASSWORD],
+                               cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               text=True)
     try:
         assert process.stdout is not None
-        served = json.loads(process.stdout.readline())
+        served: dict[str, Any] = json.loads(process.stdout.readline())
         (folder / "known_hosts").write_text("\n".join(served["known_hosts"]) + "\n")
-        yield served["ports"], folder
+        yield {**served, "folder": folder}
     finally:
         if process.stdin is not None:
             process.stdin.close()
@@ -130,11 +140,11 @@ def sims(tmp_path: Path) -> Iterator[tuple[list[int], Path]]:
 
 
 @pytest.fixture
-def fleet(sims: tuple[list[int], Path], redis_server: RedisServer) -> Iterator[Fleet]:
-    ports, folder = sims
+def fleet(sims: dict[str, Any], redis_server: RedisServer) -> Iterator[Fleet]:
     broker = redis_server.url(1)
     redis.Redis.from_url(broker).flushdb()  # no message of an earlier test is left
-    made = Fleet(folder=folder, broker=broker, ports=ports)
+    made = Fleet(folder=sims["folder"], broker=broker, ports=sims["ports"],
+                 modems=sims["modems"], numbers=sims["numbers"])
     try:
         yield made
     finally:

@@ -1,9 +1,11 @@
 """A worker killed mid-fleet: its jobs re-run elsewhere, and nothing is doubled.
 
-40 simulated sites on two pools, two ``pbxdiag worker`` processes (one serves both pools,
-so it can take over), SIGKILL to the other while it holds a site's line. Afterwards the
-register holds exactly one completed run per site, one ticket and one "opened" notice per
-faulty site, and the line-lock log shows no line held by two jobs at once.
+40 simulated sites on two pools — ``lan`` (SSH) and ``modem-bank-a`` (16 PBXs dialled
+through a bank of 2 emulated modems, so 8 sites share each modem line) — two ``pbxdiag
+worker`` processes (one serves both pools, so it can take over), SIGKILL to the other
+while it holds a line. Afterwards the register holds exactly one completed run per site,
+one ticket and one "opened" notice per faulty site, and the line-lock log shows no line
+(no PBX, no modem) held by two jobs at once.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
-from tests.distributed.conftest import REPO, Fleet, faulty
+from tests.distributed.conftest import MODEM_SITES, MODEMS, REPO, SSH_SITES, Fleet, faulty
 
-SITES = 40
+SITES = SSH_SITES + MODEM_SITES
 
 
 def holds(log: Path) -> list[dict[str, object]]:
@@ -46,10 +49,21 @@ def finished_runs(db: str) -> int:
             return 0
 
 
+def modem_path(modem: dict[str, str], number: str) -> dict[str, str]:
+    """A path through one of the bank's modems (tests/transports/conftest.py's options)."""
+    options = (f"number={number}&guard=0.2&backoff=0.05&carrier_file={modem['status']}"
+               "&init=ATZ&init=ATE0V1Q0X4S7=1S12=10")
+    return {"url": f"modem://{modem['device']}?{options}", "pool": "modem-bank-a"}
+
+
 def test_sigkill_mid_fleet_reruns_its_jobs_and_doubles_nothing(fleet: Fleet) -> None:
-    pools = {i: "modem-bank-a" if i % 2 else "lan" for i in range(SITES)}
-    fleet.write_inventory({i: [{"url": f"ssh://INSTALLER@127.0.0.1:{port}", "pool": pools[i]}]
-                           for i, port in enumerate(fleet.ports)})
+    lan = SITES - MODEM_SITES
+    paths = {i: [{"url": f"ssh://INSTALLER@127.0.0.1:{port}", "pool": "lan"}]
+             for i, port in enumerate(fleet.ports)}
+    for offset, number in enumerate(fleet.numbers):
+        paths[lan + offset] = [modem_path(fleet.modems[offset % MODEMS], number)]
+    assert sorted(paths) == list(range(SITES))
+    fleet.write_inventory(paths)
     doomed = fleet.start_worker("doomed", "modem-bank-a", concurrency=2)
     fleet.start_worker("survivor", "lan", "modem-bank-a", concurrency=2)
     submitter = subprocess.Popen([sys.executable, "-m", "agent.cli", *fleet.fleet_args()],
@@ -58,14 +72,17 @@ def test_sigkill_mid_fleet_reruns_its_jobs_and_doubles_nothing(fleet: Fleet) -> 
     # mid-fleet: some sites done, and the doomed worker holding a line right now
     pause = threading.Event()
     victim: list[dict[str, object]] = []
+    killed_at = 0.0
     for _ in range(1200):
-        held = open_holds(holds(fleet.hold_log), "doomed")
+        held = [r for r in open_holds(holds(fleet.hold_log), "doomed")
+                if str(r["key"]).startswith("modem:")]
         if held and finished_runs(fleet.db) >= 4:
             os.killpg(doomed.pid, signal.SIGKILL)
+            killed_at = time.monotonic()  # the same clock as the hold log's "mono"
             victim = held
             break
         pause.wait(0.05)
-    assert victim, "the doomed worker never held a line"
+    assert victim, "the doomed worker never held a modem line"
     doomed.wait(timeout=30)
     out, err = submitter.communicate(timeout=150)
 
@@ -80,7 +97,10 @@ def test_sigkill_mid_fleet_reruns_its_jobs_and_doubles_nothing(fleet: Fleet) -> 
     assert {r["run_id"] for r in victim} <= {r["run_id"] for r in cut}
     rerun = {r["run_id"] for r in records if r["worker"] == "survivor"}
     assert {r["run_id"] for r in victim} <= rerun
-    _assert_never_held_twice(records, killed_pids={int(str(r["pid"])) for r in cut})
+    _assert_never_held_twice(records, killed_pids={int(str(r["pid"])) for r in cut},
+                             killed_at=killed_at)
+    modem_keys = {str(r["key"]) for r in records if str(r["key"]).startswith("modem:")}
+    assert len(modem_keys) == MODEMS  # both modems were used, each by many sites
 
     with sqlite3.connect(fleet.db) as conn:
         runs = conn.execute("SELECT site_id, run_id, finished_at, status FROM runs").fetchall()
@@ -98,9 +118,10 @@ def test_sigkill_mid_fleet_reruns_its_jobs_and_doubles_nothing(fleet: Fleet) -> 
     assert all(count == 1 for *_, count in occurrences)
 
 
-def _assert_never_held_twice(records: list[dict[str, object]], killed_pids: set[int]) -> None:
-    """Per key, the holds' intervals (monotonic clock, one host) never overlap; a hold of
-    the killed worker ends when it died, i.e. before any later hold of that key."""
+def _assert_never_held_twice(records: list[dict[str, object]], killed_pids: set[int],
+                             killed_at: float) -> None:
+    """Per key, the holds' intervals (monotonic clock, one host) never overlap; a hold the
+    killed worker never released lasts at least until the moment it was killed."""
     spans: dict[str, list[tuple[float, float, str]]] = {}
     starts: dict[tuple[object, object, object], float] = {}
     for r in records:
@@ -112,8 +133,7 @@ def _assert_never_held_twice(records: list[dict[str, object]], killed_pids: set[
                 (starts.pop(ident), float(str(r["mono"])), str(r["run_id"])))
     for (key, _run, pid), start in starts.items():
         assert int(str(pid)) in killed_pids, f"{key} acquired and never released by {pid}"
-        later = [s for s, _, _ in spans.get(str(key), []) if s > start]
-        spans.setdefault(str(key), []).append((start, min(later, default=start), "killed"))
+        spans.setdefault(str(key), []).append((start, killed_at, "killed"))
     for key, intervals in spans.items():
         intervals.sort()
         for (_, end, first), (begin, _, second) in itertools.pairwise(intervals):
