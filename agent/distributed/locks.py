@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
@@ -29,7 +28,7 @@ from typing import Final, Protocol
 from urllib.parse import quote, urlsplit
 
 from agent.inventory import Site
-from agent.sitelock import RETRY_INTERVAL, LineInUse, site_line
+from agent.sitelock import LineInUse, site_line
 from agent.tickets.storage.location import PostgresUrl, RegisterLocation
 
 MAX_LOG_LINE: Final = 4096
@@ -78,21 +77,19 @@ class AdvisoryLocks:
 
     @contextmanager
     def hold(self, key: str, *, wait: float) -> Iterator[None]:
+        """Wait in the server (``lock_timeout``), woken when the holder lets go or dies."""
         import psycopg
+        from psycopg import errors
 
         lock_id = self.lock_id(key)
+        timeout_ms = max(1, int(wait * 1000))
         with psycopg.connect(self.location.dsn, autocommit=True, connect_timeout=10) as conn:
-            deadline = time.monotonic() + max(0.0, wait)
-            pause = threading.Event()  # never set: a bounded pause between tries
-            while True:
-                row = conn.execute("SELECT pg_try_advisory_lock(%s)", (lock_id,)).fetchone()
-                if row is not None and row[0]:
-                    break
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise LineInUse(f"the line {key} is in use by another worker; "
-                                    "try again when it is free")
-                pause.wait(min(RETRY_INTERVAL, remaining))
+            conn.execute(f"SET lock_timeout = {timeout_ms:d}")
+            try:
+                conn.execute("SELECT pg_advisory_lock(%s)", (lock_id,))
+            except errors.LockNotAvailable:
+                raise LineInUse(f"the line {key} is in use by another worker; "
+                                "try again when it is free") from None
             try:
                 yield
             finally:
