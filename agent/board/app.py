@@ -39,6 +39,7 @@ from agent.maintenance import Window
 from agent.paths import default_data_dir
 from agent.tickets.lifecycle import STATES
 from agent.tickets.register import Register
+from agent.tickets.storage.location import RegisterLocation
 
 T = TypeVar("T")
 #: Longest form body read (a note is a paragraph, not a file).
@@ -47,7 +48,7 @@ MAX_FORM_BYTES = 64 * 1024
 
 @dataclass
 class BoardConfig:
-    db: Path
+    db: RegisterLocation
     users: Path
     inventory: Path | None = None
     refresh_s: int = 30  # how often the board's table re-fetches itself

@@ -9,13 +9,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.tickets.storage.location import PostgresUrl, RegisterLocation, parse_location
+from agent.errors import InputError
+from agent.tickets.storage.location import (
+    POSTGRES_SCHEMES,
+    PostgresUrl,
+    RegisterLocation,
+    parse_location,
+)
 from agent.tickets.storage.sql import SqlStore
 
 
 def location_of(where: RegisterLocation | str) -> RegisterLocation:
-    """A location from a ``Path``, a ``PostgresUrl`` or text as ``--db`` takes it."""
-    return where if isinstance(where, (Path, PostgresUrl)) else parse_location(where)
+    """A location from a ``Path``, a ``PostgresUrl`` or text as ``--db`` takes it.
+
+    ``Path("postgresql://…")`` is a URL squashed into a path (a SQLite file named
+    ``postgresql:`` would be created): refused, so the mistake cannot go unseen."""
+    if isinstance(where, PostgresUrl):
+        return where
+    if isinstance(where, Path):
+        if where.parts and where.parts[0].lower().rstrip(":") in POSTGRES_SCHEMES:
+            raise InputError("--db: a PostgreSQL URL was given as a file path; pass the URL "
+                             "text (or a PostgresUrl)")
+        return where
+    return parse_location(where)
 
 
 def store_for(where: RegisterLocation | str, *, busy_timeout_s: float = 30.0) -> SqlStore:
