@@ -14,7 +14,7 @@ from agent.paths import SHIPPED_PLAYBOOKS, default_data_dir
 from agent.tickets.storage.location import PostgresUrl, RegisterLocation, parse_location
 
 GROUPS = ("demo", "run", "console", "fleet", "schedule", "tickets", "simulate", "playbook",
-          "inventory", "sites", "config", "smdr", "backups", "pack", "serve", "users",
+          "inventory", "sites", "config", "smdr", "backups", "pack", "serve", "users", "register",
           "completion", "help")
 
 

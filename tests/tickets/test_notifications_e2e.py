@@ -307,17 +307,18 @@ def _flush_in_process(db: str, inventory: str, barrier: Any, out: Any) -> None:
 
 
 def test_concurrent_flushers_never_send_a_message_twice(
-        db: Path | str, tmp_path: Path, mailbox: Mailbox,
-                                                        hook: Hook) -> None:
+        db: Path | str, tmp_path: Path, mailbox: Mailbox, hook: Hook) -> None:
+    """Four processes flush one outbox at once (on PostgreSQL: rows claimed FOR UPDATE
+    SKIP LOCKED): every message is sent, none twice."""
     now = datetime.now(UTC)
     with Register(db) as reg:
         for n in range(15):
             record(reg, c=classification(signature=f"s{n}"), run_id=f"r{n}", now=now)
     inventory = write_inventory(tmp_path, email_section(mailbox.port), webhook_section(hook.url))
     ctx = multiprocessing.get_context("spawn")
-    barrier, out = ctx.Barrier(3), ctx.Queue()
+    barrier, out = ctx.Barrier(4), ctx.Queue()
     workers = [ctx.Process(target=_flush_in_process,
-                           args=(str(db), str(inventory), barrier, out)) for _ in range(3)]
+                           args=(str(db), str(inventory), barrier, out)) for _ in range(4)]
     for w in workers:
         w.start()
     sent = [label for _ in workers for label in out.get(timeout=120)]

@@ -109,7 +109,7 @@ class PostgresStore(SqlStore):
                 return
             self._conn = self._connect()
             try:
-                self._migrate()
+                self.migrated_from, _ = self._migrate()
             except BaseException:
                 self.close()
                 raise
@@ -124,10 +124,6 @@ class PostgresStore(SqlStore):
     def schema_version(self) -> int:
         found = self._read("SELECT version FROM schema_version")
         return int(found[0][0]) if found else 0
-
-    def migrate(self) -> tuple[int, int]:
-        """(version found, version now): ``pbxdiag register migrate``."""
-        return self._migrate()
 
     # --- plumbing ----------------------------------------------------------------------
 

@@ -53,6 +53,8 @@ class SqlStore:
     """The reads every register database answers with the same SQL."""
 
     dialect: Dialect
+    #: The schema version the last ``open()`` found (before migrating), for ``register migrate``.
+    migrated_from: int | None = None
 
     def open(self) -> None:
         raise NotImplementedError
@@ -62,10 +64,6 @@ class SqlStore:
 
     @property
     def schema_version(self) -> int:
-        raise NotImplementedError
-
-    def migrate(self) -> tuple[int, int]:
-        """Bring the schema up to date: (version found, version now)."""
         raise NotImplementedError
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:

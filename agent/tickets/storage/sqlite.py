@@ -46,7 +46,7 @@ class SqliteStore(SqlStore):
             with _opening_lock(self.path):
                 _configure(conn, self.busy_timeout_s)
                 self._conn = conn
-                self._migrate()
+                self.migrated_from, _ = self._migrate()
         except BaseException:
             self._conn = None
             conn.close()
@@ -61,11 +61,6 @@ class SqliteStore(SqlStore):
     @property
     def schema_version(self) -> int:
         return int(self._read("PRAGMA user_version")[0][0])
-
-    def migrate(self) -> tuple[int, int]:
-        """(version found, version now): ``pbxdiag register migrate``."""
-        with _opening_lock(self.path):
-            return self._migrate()
 
     # --- plumbing ----------------------------------------------------------------------
 
