@@ -16,6 +16,7 @@ from agent.tickets import Register
 from agent.tickets.filing import Filing, file_run
 from agent.tickets.flush import FlushReport, flush_outbox
 from agent.tickets.settings import NotificationSettings
+from agent.tickets.storage.location import RegisterLocation
 from agent.tickets.storage.runs import RunLog
 from agent.verdict import run_exit_code
 
@@ -33,7 +34,7 @@ class Diagnosis:
         return run_exit_code(self.result, self.filing)
 
 
-def diagnose(site: Site, playbook: Playbook, *, output_dir: Path, db_path: Path,
+def diagnose(site: Site, playbook: Playbook, *, output_dir: Path, db_path: RegisterLocation,
              extra_vars: dict[str, object] | None = None,
              options: RunOptions | None = None,
              notifications: NotificationSettings | None = None) -> Diagnosis:

@@ -37,6 +37,7 @@ from agent.runner import RunFiles, new_run_id, run_site
 from agent.sitelock import LineInUse, site_line
 from agent.tickets import Register
 from agent.tickets.filing import Filing, file_run
+from agent.tickets.storage.location import RegisterLocation
 from agent.tickets.storage.runs import RunLog
 from agent.verdict import run_exit_code, worst
 
@@ -101,7 +102,8 @@ class LineLocks:
             yield
 
 
-def run_fleet(jobs: Iterable[Job], *, output_dir: Path, db_path: Path, concurrency: int = 8,
+def run_fleet(jobs: Iterable[Job], *, output_dir: Path, db_path: RegisterLocation,
+              concurrency: int = 8,
               extra_vars: dict[str, object] | None = None,
               options: RunOptions | None = None,
               on_done: Callable[[JobOutcome], None] | None = None,

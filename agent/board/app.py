@@ -41,6 +41,7 @@ from agent.maintenance import Window
 from agent.paths import default_data_dir
 from agent.tickets.lifecycle import STATES
 from agent.tickets.register import Register
+from agent.tickets.storage.location import RegisterLocation
 
 log = structlog.get_logger(__name__)
 
@@ -52,7 +53,7 @@ MAX_FORM_FIELDS = 50
 
 @dataclass
 class BoardConfig:
-    db: Path
+    db: RegisterLocation
     users: Path
     inventory: Path | None = None
     refresh_s: int = 30  # how often the board's table re-fetches itself

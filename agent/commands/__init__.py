@@ -11,16 +11,18 @@ import getpass
 from pathlib import Path
 
 from agent.paths import SHIPPED_PLAYBOOKS, default_data_dir
+from agent.tickets.storage.location import PostgresUrl, RegisterLocation, parse_location
 
 GROUPS = ("demo", "run", "console", "fleet", "schedule", "tickets", "simulate", "playbook",
           "inventory", "sites", "config", "smdr", "backups", "pack", "serve", "users",
-          "worker", "completion", "help")
+          "worker", "register", "completion", "help")
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", type=Path, default=None,
-                        help="ticket register (SQLite); default: $PBXDIAG_DB, db: in "
-                             "config.yaml, or XDG data dir/tickets.db")
+    parser.add_argument("--db", default=None, metavar="LOCATION",
+                        help="ticket register: a SQLite file (PATH or sqlite:PATH) or "
+                             "postgresql://user@host/db; default: $PBXDIAG_DB, db: or "
+                             "register: {url: …} in config.yaml, or XDG data dir/tickets.db")
 
 
 def add_inventory_option(parser: argparse.ArgumentParser, *, required: bool = True,
@@ -53,5 +55,10 @@ def who(args: argparse.Namespace) -> str:
         return "unknown"
 
 
-def db_path(args: argparse.Namespace) -> Path:
-    return args.db if args.db is not None else default_data_dir() / "tickets.db"
+def db_path(args: argparse.Namespace) -> RegisterLocation:
+    """The register in force: ``--db`` (etc., filled in by ``agent.config``) or the default."""
+    if args.db is None:
+        return default_data_dir() / "tickets.db"
+    if isinstance(args.db, (Path, PostgresUrl)):
+        return args.db
+    return parse_location(str(args.db))

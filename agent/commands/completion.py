@@ -99,7 +99,7 @@ def _sites(parsed_args: argparse.Namespace | None) -> list[str]:
 
         given = getattr(parsed_args, "inventory", None)
         path = resolve("inventory", Path(given) if given is not None else None).value
-        if path is None:
+        if not isinstance(path, Path):
             return []
         return sorted(load_inventory(path).sites)[:MAX_CANDIDATES]
     except Exception:  # completion must stay silent: the command itself reports it

@@ -17,6 +17,7 @@ from typing import Any
 from agent import logsetup
 from agent.commands import add_db_option, add_inventory_option, db_path
 from agent.paths import default_data_dir
+from agent.tickets.storage.location import RegisterLocation
 
 #: How long a console waits for a run (or another console) to give the line back.
 DEFAULT_LINE_WAIT = 10.0
@@ -69,7 +70,7 @@ def _console(args: argparse.Namespace) -> int:
     return 0 if session.signalled is None else EXIT_SIGNALLED_BASE + session.signalled
 
 
-def _check_ticket(db: Path, ref: str) -> None:
+def _check_ticket(db: RegisterLocation, ref: str) -> None:
     """An unknown ticket is the desk's mistake: exit 2 before the line is touched."""
     from agent.tickets.register import Register
 
@@ -77,7 +78,7 @@ def _check_ticket(db: Path, ref: str) -> None:
         register.get(ref)
 
 
-def _record_on_ticket(db: Path, ref: str, record: Any) -> None:
+def _record_on_ticket(db: RegisterLocation, ref: str, record: Any) -> None:
     from agent.tickets.register import Register
 
     detail = (f"console session {record.session_id} over {record.path}: "

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from agent import logsetup
 from agent.commands import add_db_option, add_inventory_option, db_path, playbook_argument
 from agent.paths import default_data_dir
+from agent.tickets.storage.location import RegisterLocation
 
 if TYPE_CHECKING:
     from agent.fleet import JobOutcome
@@ -98,7 +99,7 @@ class FleetRequest:
     concurrency: int
     extra_vars: dict[str, object]
     output: Path | None
-    db: Path
+    db: RegisterLocation
     as_json: bool
     options: RunOptions | None = None
     line_wait: float = 60.0

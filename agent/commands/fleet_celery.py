@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from contextlib import nullcontext
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agent.errors import EXIT_OK, EXIT_UNREACHABLE, InputError
@@ -15,6 +14,7 @@ from agent.errors import EXIT_OK, EXIT_UNREACHABLE, InputError
 if TYPE_CHECKING:
     from agent.commands.fleet import FleetRequest
     from agent.fleet import Job, JobOutcome
+    from agent.tickets.storage.location import RegisterLocation
     from agent.tickets.storage.runs import RunRow
 
 
@@ -24,15 +24,15 @@ def run_on_celery(request: FleetRequest, jobs: list[Job]) -> int:
     from agent.distributed.work import open_register
     from agent.playbook import RunOptions
     from agent.reports.progress import FleetBar, shown
-    from agent.tickets.storage.location import parse_location
     from agent.verdict import worst
 
     if request.playbook_path is None or request.broker is None:
         raise InputError("--executor celery needs the playbook's file and --broker")
     options = request.options or RunOptions()
     app = celery_app(request.broker)
-    register, runs = open_register(parse_location(request.db))
-    register.close()
+    register, runs = open_register(request.db)
+    with register:  # reachable, and migrated, before anything is sent
+        pass
     with runs:
         submission = submit(app, [job.site for job in jobs], playbook=request.playbook_path,
                             playbook_name=request.playbook.name, runs=runs,
@@ -66,16 +66,14 @@ def run_on_celery(request: FleetRequest, jobs: list[Job]) -> int:
         return worst(codes)
 
 
-def fleet_status(fleet_id: str, db: Path, *, as_json: bool) -> int:
+def fleet_status(fleet_id: str, db: RegisterLocation, *, as_json: bool) -> int:
     """Each site of the fleet as it stands; the fleet's exit code once all are done."""
     from agent.distributed.submit import fleet_rows, fleet_started
     from agent.distributed.work import open_register
-    from agent.tickets.storage.location import parse_location
     from agent.verdict import worst
 
     since = fleet_started(fleet_id)
-    register, runs = open_register(parse_location(db))
-    register.close()
+    _register, runs = open_register(db)
     with runs:
         rows = fleet_rows(runs, fleet_id, since)
     if not rows:

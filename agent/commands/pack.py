@@ -16,6 +16,7 @@ from typing import Any
 from agent.commands import add_db_option, add_inventory_option, db_path
 from agent.errors import EXIT_OK, InputError
 from agent.paths import default_data_dir
+from agent.tickets.storage.location import RegisterLocation
 
 
 def register(commands: Any) -> None:
@@ -101,8 +102,8 @@ def _learn_secrets(site: Any) -> None:
             continue
 
 
-def write_site_pack(site: Any, *, data_dir: Path, db_path: Path, stock: Path | None = None,
-                    output: Path | None = None) -> Any:
+def write_site_pack(site: Any, *, data_dir: Path, db_path: RegisterLocation,
+                    stock: Path | None = None, output: Path | None = None) -> Any:
     """Gather and write the pack (also called by ``run`` after a pre-visit is filed)."""
     from agent.pack import gather, write_pack
     from agent.pack.parts import load_stock

@@ -49,7 +49,6 @@ def _worker(args: argparse.Namespace) -> int:
     from agent.errors import InputError
     from agent.inventory import POOL_PATTERN, load_inventory
     from agent.paths import default_data_dir
-    from agent.tickets.storage.location import parse_location
 
     if args.concurrency < 1:
         raise InputError("--concurrency must be at least 1")
@@ -59,11 +58,11 @@ def _worker(args: argparse.Namespace) -> int:
         if not POOL_PATTERN.fullmatch(pool):
             raise InputError(f"--pool {pool!r}: letters, digits, '.', '_' and '-' only")
     broker = check_broker(args.broker)
-    location = parse_location(db_path(args))
+    location = db_path(args)
     load_inventory(args.inventory)  # bad input now, not in every job
-    register, runs = open_register(location)  # the register exists and is migrated
-    register.close()
-    runs.close()
+    register, runs = open_register(location)
+    with register, runs:  # reachable, and migrated, before the first job
+        pass
     output = args.output if args.output is not None else default_data_dir()
     logsetup.configure(log_file=output / "pbxdiag.log")
     name = args.name or f"{socket.gethostname()}-{os.getpid()}"

@@ -73,7 +73,10 @@ class AdvisoryLocks:
 
     @staticmethod
     def lock_id(key: str) -> int:
-        return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        """64 bits of ``line:<key>``'s SHA-256: the ``line:`` prefix keeps these apart from
+        the register's own transaction locks (``site:``, ``run:``, ``pbxdiag:schema``)."""
+        digest = hashlib.sha256(f"line:{key}".encode()).digest()
+        return int.from_bytes(digest[:8], "big", signed=True)
 
     @contextmanager
     def hold(self, key: str, *, wait: float) -> Iterator[None]:

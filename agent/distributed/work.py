@@ -32,7 +32,7 @@ from agent.runner import PathHop, run_site
 from agent.sitelock import LineInUse
 from agent.tickets import Register
 from agent.tickets.filing import file_run
-from agent.tickets.storage.location import PostgresUrl, RegisterLocation
+from agent.tickets.storage.location import RegisterLocation
 from agent.tickets.storage.runs import RunLog
 from agent.verdict import run_exit_code
 
@@ -56,13 +56,7 @@ class WorkerSettings:
 
 
 def open_register(location: RegisterLocation) -> tuple[Register, RunLog]:
-    """The register and the runs table at ``location``.
-
-    A PostgreSQL register is item 1 of issue 18, built in parallel: until it is merged a
-    postgresql:// register is refused here (bad input, exit 2)."""
-    if isinstance(location, PostgresUrl):
-        raise InputError(f"--db {location}: a PostgreSQL register is not available in this "
-                         "build; use a SQLite file shared by the workers of one host")
+    """The register and the runs table at ``location`` (SQLite file or PostgreSQL)."""
     return Register(location), RunLog(location)
 
 

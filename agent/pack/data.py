@@ -20,6 +20,7 @@ from agent.contracts import contract_for
 from agent.inventory import Site
 from agent.pack.parts import PartNeed, StockEntry, load_catalogue, parts_needed
 from agent.tickets import Occurrence, Register, Ticket
+from agent.tickets.storage.location import RegisterLocation
 
 #: Run folders looked at for the latest one (newest first by name: run ids start with time).
 MAX_RUNS_SCANNED = 2_000
@@ -86,7 +87,7 @@ def latest_result(data_dir: Path, site_id: str) -> dict[str, Any] | None:
     return None
 
 
-def gather(site: Site, *, data_dir: Path, db_path: Path, now: datetime,
+def gather(site: Site, *, data_dir: Path, db_path: RegisterLocation, now: datetime,
            stock: dict[str, StockEntry] | None = None) -> PackData:
     result = latest_result(data_dir, site.id) or {}
     facts: dict[str, Any] = result.get("facts") or {}
@@ -132,8 +133,8 @@ def _slots(facts: dict[str, Any], alarms: list[dict[str, Any]]) -> list[Slot]:
     return sorted(slots, key=lambda s: (s.cabinet, s.slot))
 
 
-def _tickets(db_path: Path, site_id: str) -> list[TicketView]:
-    if not db_path.exists():
+def _tickets(db_path: RegisterLocation, site_id: str) -> list[TicketView]:
+    if isinstance(db_path, Path) and not db_path.exists():
         return []
     with Register(db_path) as register:
         return [TicketView(t, tuple(register.occurrences(t.ref)))

@@ -31,6 +31,7 @@ from agent.backups import history_for
 from agent.line.secrets import REDACTOR
 from agent.pack.data import MAX_RESULT_BYTES, latest_result
 from agent.tickets import AuditEntry, Occurrence, Register, Ticket
+from agent.tickets.storage.location import RegisterLocation
 
 #: Runs on one ticket whose results and transcripts go in (a flapping fault's newest).
 MAX_RUNS = 50
@@ -60,7 +61,7 @@ class _Case:
     titles: dict[str, str] = field(default_factory=dict)  # name -> what it is
 
 
-def build_vendor_case(ref: str, *, db_path: Path, data_dir: Path, output_dir: Path,
+def build_vendor_case(ref: str, *, db_path: RegisterLocation, data_dir: Path, output_dir: Path,
                       now: datetime, who: str) -> CaseFiles:
     """Write ``vendor-case-REF-TIME.zip`` into ``output_dir`` and record it on the ticket."""
     with Register(db_path) as register:

@@ -32,6 +32,7 @@ from agent.sitelock import LineInUse, site_line
 from agent.smdr import signals
 from agent.smdr.baseline import WEEKS
 from agent.tickets.settings import NotificationSettings
+from agent.tickets.storage.location import RegisterLocation
 from agent.tickets.storage.smdr import SmdrLog
 
 log = structlog.get_logger(__name__)
@@ -54,7 +55,7 @@ class Confirmer:
 
     playbook: Playbook
     output_dir: Path
-    db_path: Path
+    db_path: RegisterLocation
     notifications: NotificationSettings | None = None
     line_wait: float = LINE_WAIT
 

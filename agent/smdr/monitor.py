@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from types import FrameType
 from typing import Final
 
@@ -27,6 +26,7 @@ from agent.smdr.collector import Collector
 from agent.smdr.confirm import Confirmer, SignalWatch
 from agent.smdr.ingest import SiteIngest
 from agent.tickets.register import Register
+from agent.tickets.storage.location import RegisterLocation
 from agent.tickets.storage.smdr import SmdrLog
 
 log = structlog.get_logger(__name__)
@@ -68,7 +68,7 @@ def select_sites(inventory: Inventory, wanted: Sequence[str] | None) -> Selectio
     return Selection(tuple(chosen), tuple(skipped))
 
 
-def run_monitor(sites: Iterable[Site], db: Path, *, stop: threading.Event | None = None,
+def run_monitor(sites: Iterable[Site], db: RegisterLocation, *, stop: threading.Event | None = None,
                 confirmer: Confirmer | None = None, signal_every: float = SIGNAL_EVERY,
                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> int:
     """Collect until stopped; returns the exit code (0 on a clean stop).

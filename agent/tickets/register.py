@@ -5,14 +5,13 @@ one storage transaction in which it reads the records, asks ``agent.tickets.rule
 follows, and writes the answer back together with its audit entries and the notifications
 it causes. Queuing a notification *inside that transaction* means a crash can neither
 lose it (the change committed, so did the row) nor invent one. Storage is behind
-``agent.tickets.storage.TicketStore`` (SQLite today); delivery is ``agent.tickets.queue``.
+``agent.tickets.storage.TicketStore`` (SQLite or PostgreSQL); delivery is ``agent.tickets.queue``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Final
 
 from agent.errors import InputError
@@ -50,8 +49,9 @@ from agent.tickets.rules import OPENED_STATE, REF_PREFIX
 from agent.tickets.schema import SCHEMA_VERSION
 from agent.tickets.sla import Contract
 from agent.tickets.storage import TicketStore, Transaction
+from agent.tickets.storage.backends import location_of, store_for
 from agent.tickets.storage.handle import StoreHandle
-from agent.tickets.storage.sqlite import SqliteStore
+from agent.tickets.storage.location import RegisterLocation
 
 __all__ = [
     "CLOSED_STATES",
@@ -73,13 +73,14 @@ _PBXDIAG: Final = "pbxdiag"
 
 
 class Register(StoreHandle[TicketStore]):
-    """The ticket register in one SQLite file; use as a context manager or ``open()``."""
+    """The ticket register in a SQLite file or a PostgreSQL database (``location``: a path,
+    ``sqlite:PATH`` or ``postgresql://…``); use as a context manager or ``open()``."""
 
-    def __init__(self, path: Path, *, busy_timeout_s: float = 30.0,
+    def __init__(self, location: RegisterLocation | str, *, busy_timeout_s: float = 30.0,
                  store: TicketStore | None = None) -> None:
-        self.path = Path(path)
+        self.location = location_of(location)
         self.busy_timeout_s = busy_timeout_s
-        self._store = store or SqliteStore(self.path, busy_timeout_s=busy_timeout_s)
+        self._store = store or store_for(self.location, busy_timeout_s=busy_timeout_s)
 
 
     @property

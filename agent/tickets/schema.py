@@ -1,26 +1,32 @@
-"""The register's SQLite schema as an append-only list of migrations.
+"""The register's schema as an append-only list of migrations, for both backends.
 
-``PRAGMA user_version`` holds how many have run. A released migration is never edited
-(a register written by an older pbxdiag must upgrade to exactly what a new one creates);
-the next change is a new function at the end of ``MIGRATIONS``.
+A SQLite file's ``PRAGMA user_version`` (a PostgreSQL database's ``schema_version``
+table) holds how many have run. A released migration is never edited (a register written
+by an older pbxdiag must upgrade to exactly what a new one creates). The first
+``BASELINE_VERSION`` are SQLite's own history; PostgreSQL starts from their result,
+declared in ``agent.tickets.storage.definition``, so every migration after the baseline
+is a portable step: it is given a ``storage.dialect.Db`` (``?`` placeholders, the SQL
+both speak, or ``definition`` types rendered per dialect) and runs on both. The next
+change is a new function at the end of ``MIGRATIONS``.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 from typing import Final
 
-Migration = Callable[[sqlite3.Connection], None]
+from agent.tickets.storage.dialect import Db
+
+Migration = Callable[[Db], None]
 
 
-def _run(conn: sqlite3.Connection, statements: tuple[str, ...]) -> None:
+def _run(conn: Db, statements: tuple[str, ...]) -> None:
     for statement in statements:
         conn.execute(statement)
 
 
-def v1_initial(conn: sqlite3.Connection) -> None:
+def v1_initial(conn: Db) -> None:
     """Tickets, occurrences, audit, and the counters that number fault references."""
     _run(conn, (
         """CREATE TABLE counters (
@@ -76,7 +82,7 @@ def v1_initial(conn: sqlite3.Connection) -> None:
     ))
 
 
-def v2_lifecycle_escalations_outbox(conn: sqlite3.Connection) -> None:
+def v2_lifecycle_escalations_outbox(conn: Db) -> None:
     """Lifecycle facts, flapping, sent escalations, and the notification outbox.
 
     ``resolved_remotely`` joins the closed states, so the one-open-ticket index is rebuilt.
@@ -131,7 +137,7 @@ def v2_lifecycle_escalations_outbox(conn: sqlite3.Connection) -> None:
     ))
 
 
-def v3_derived_counts_any_channel(conn: sqlite3.Connection) -> None:
+def v3_derived_counts_any_channel(conn: Db) -> None:
     """Drop the derived ticket columns; let the outbox hold any channel a module provides.
 
     ``occurrences``, ``first_seen`` and ``last_seen`` repeated the occurrences table (and
@@ -176,7 +182,7 @@ def v3_derived_counts_any_channel(conn: sqlite3.Connection) -> None:
     ))
 
 
-def v4_fault_identity(conn: sqlite3.Connection) -> None:
+def v4_fault_identity(conn: Db) -> None:
     """Fault identity (agent/tickets/identity.py): open tickets keyed by what is broken.
 
     Occurrences record which playbook saw them. Each open ticket's signature — once the
@@ -212,7 +218,7 @@ def v4_fault_identity(conn: sqlite3.Connection) -> None:
                      (ref, now, "pbxdiag", "identity_migrated", detail))
 
 
-def v5_maintenance_windows(conn: sqlite3.Connection) -> None:
+def v5_maintenance_windows(conn: Db) -> None:
     """Maintenance windows set from the CLI (agent/maintenance.py), with who set and who
     ended each: that is their audit trail (the ``audit`` table belongs to tickets).
 
@@ -236,7 +242,7 @@ def v5_maintenance_windows(conn: sqlite3.Connection) -> None:
     ))
 
 
-def v6_engineer_actions(conn: sqlite3.Connection) -> None:
+def v6_engineer_actions(conn: Db) -> None:
     """Engineer actions: what the desk must act on that is no customer fault and has no
     SLA clock (a PBX that may be half-programmed). Their notices go through the same
     outbox, so it no longer requires its ``ref`` to be a ticket's; rebuilt with its rows."""
@@ -277,7 +283,7 @@ def v6_engineer_actions(conn: sqlite3.Connection) -> None:
     ))
 
 
-def v7_smdr_items(conn: sqlite3.Connection) -> None:
+def v7_smdr_items(conn: Db) -> None:
     """What ``pbxdiag smdr monitor`` collected: call records and alarm lines per site.
 
     ``pos`` is the site's committed position — the n-th item stored, never reused — so
@@ -315,7 +321,7 @@ def v7_smdr_items(conn: sqlite3.Connection) -> None:
     ))
 
 
-def v8_runs(conn: sqlite3.Connection) -> None:
+def v8_runs(conn: Db) -> None:
     """Every run, from the moment it starts: the board's sites page and the fleet in
     progress (``finished_at`` null) read it; ``agent/tickets/storage/runs.py``."""
     _run(conn, (
@@ -335,7 +341,7 @@ def v8_runs(conn: sqlite3.Connection) -> None:
     ))
 
 
-def v9_smdr_signals(conn: sqlite3.Connection) -> None:
+def v9_smdr_signals(conn: Db) -> None:
     """The SMDR monitor's signals (silent link, no outgoing calls) and the confirming run
     each started. Unique per (site, signal, window): a signal that stays true is claimed
     once, so at most one confirming run is started for it, across restarts too.

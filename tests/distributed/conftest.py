@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 import redis
 
-from tests.dbservers import RedisServer
+from tests.dbservers import PostgresServer, RedisServer, fresh_database
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "celery-Fleet-Secret-4417"
@@ -59,9 +60,24 @@ class Fleet:
     def inventory(self) -> Path:
         return self.folder / "inventory.yaml"
 
+    #: The register the workers share: a SQLite file in the folder unless a URL is given.
+    register: str = ""
+
     @property
     def db(self) -> str:
-        return str(self.folder / "tickets.db")
+        return self.register or str(self.folder / "tickets.db")
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Rows of the shared register, read straight from its database (either kind)."""
+        if self.db.startswith("postgresql://"):
+            import psycopg
+
+            with psycopg.connect(self.db, connect_timeout=10) as conn:
+                return [tuple(row) for row in conn.execute(sql).fetchall()]
+        if not Path(self.db).exists():
+            return []
+        with sqlite3.connect(self.db) as conn:
+            return [tuple(row) for row in conn.execute(sql).fetchall()]
 
     @property
     def output(self) -> Path:
@@ -149,3 +165,11 @@ def fleet(sims: dict[str, Any], redis_server: RedisServer) -> Iterator[Fleet]:
         yield made
     finally:
         made.stop()
+
+
+@pytest.fixture
+def pg_fleet(fleet: Fleet, postgres_server: PostgresServer) -> Fleet:
+    """The same fleet with its register on the session's PostgreSQL (a database of its own):
+    the register, and the line locks the workers take in it, are one authority."""
+    fleet.register = fresh_database(postgres_server, prefix="fleet")
+    return fleet

@@ -1,11 +1,12 @@
 """A worker killed mid-fleet: its jobs re-run elsewhere, and nothing is doubled.
 
-40 simulated sites on two pools — ``lan`` (SSH) and ``modem-bank-a`` (16 PBXs dialled
-through a bank of 2 emulated modems, so 8 sites share each modem line) — two ``pbxdiag
-worker`` processes (one serves both pools, so it can take over), SIGKILL to the other
-while it holds a line. Afterwards the register holds exactly one completed run per site,
-one ticket and one "opened" notice per faulty site, and the line-lock log shows no line
-(no PBX, no modem) held by two jobs at once.
+40 simulated sites, the register (and so the line locks) on PostgreSQL, on two pools:
+``lan`` (SSH) and ``modem-bank-a`` (16 PBXs dialled through a bank of 2 emulated modems,
+so 8 sites share each modem line). Two ``pbxdiag worker`` processes (one serves both
+pools, so it can take over); SIGKILL to the other while it holds a modem line.
+Afterwards the register holds exactly one completed run per site, one ticket and one
+"opened" notice per faulty site, and the line-lock log shows no line (no PBX, no modem)
+held by two jobs at once.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import itertools
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -38,15 +38,11 @@ def open_holds(records: list[dict[str, object]], worker: str) -> list[dict[str, 
             and (r["key"], r["run_id"], r["pid"]) not in released]
 
 
-def finished_runs(db: str) -> int:
-    if not Path(db).exists():
+def finished_runs(fleet: Fleet) -> int:
+    try:
+        return int(fleet.query("SELECT count(*) FROM runs WHERE finished_at IS NOT NULL")[0][0])
+    except Exception:  # the first worker may still be creating the schema
         return 0
-    with sqlite3.connect(db) as conn:
-        try:
-            return int(conn.execute("SELECT count(*) FROM runs WHERE finished_at IS NOT NULL"
-                                    ).fetchone()[0])
-        except sqlite3.OperationalError:
-            return 0
 
 
 def modem_path(modem: dict[str, str], number: str) -> dict[str, str]:
@@ -56,7 +52,8 @@ def modem_path(modem: dict[str, str], number: str) -> dict[str, str]:
     return {"url": f"modem://{modem['device']}?{options}", "pool": "modem-bank-a"}
 
 
-def test_sigkill_mid_fleet_reruns_its_jobs_and_doubles_nothing(fleet: Fleet) -> None:
+def test_sigkill_mid_fleet_reruns_its_jobs_and_doubles_nothing(pg_fleet: Fleet) -> None:
+    fleet = pg_fleet
     lan = SITES - MODEM_SITES
     paths = {i: [{"url": f"ssh://INSTALLER@127.0.0.1:{port}", "pool": "lan"}]
              for i, port in enumerate(fleet.ports)}
@@ -76,7 +73,7 @@ def test_sigkill_mid_fleet_reruns_its_jobs_and_doubles_nothing(fleet: Fleet) -> 
     for _ in range(1200):
         held = [r for r in open_holds(holds(fleet.hold_log), "doomed")
                 if str(r["key"]).startswith("modem:")]
-        if held and finished_runs(fleet.db) >= 4:
+        if held and finished_runs(fleet) >= 4:
             os.killpg(doomed.pid, signal.SIGKILL)
             killed_at = time.monotonic()  # the same clock as the hold log's "mono"
             victim = held
@@ -102,13 +99,12 @@ def test_sigkill_mid_fleet_reruns_its_jobs_and_doubles_nothing(fleet: Fleet) -> 
     modem_keys = {str(r["key"]) for r in records if str(r["key"]).startswith("modem:")}
     assert len(modem_keys) == MODEMS  # both modems were used, each by many sites
 
-    with sqlite3.connect(fleet.db) as conn:
-        runs = conn.execute("SELECT site_id, run_id, finished_at, status FROM runs").fetchall()
-        tickets = conn.execute("SELECT site_id, ref FROM tickets").fetchall()
-        opened = conn.execute("SELECT ref, channel, count(*) FROM outbox WHERE event = 'opened'"
-                              " GROUP BY ref, channel").fetchall()
-        occurrences = conn.execute("SELECT ref, run_id, count(*) FROM occurrences"
-                                   " GROUP BY ref, run_id").fetchall()
+    runs = fleet.query("SELECT site_id, run_id, finished_at, status FROM runs")
+    tickets = fleet.query("SELECT site_id, ref FROM tickets")
+    opened = fleet.query("SELECT ref, channel, count(*) FROM outbox WHERE event = 'opened'"
+                         " GROUP BY ref, channel")
+    occurrences = fleet.query("SELECT ref, run_id, count(*) FROM occurrences"
+                              " GROUP BY ref, run_id")
     assert len(runs) == SITES and len({site for site, *_ in runs}) == SITES
     assert all(finished is not None for _, _, finished, _ in runs)
     faulty_sites = {f"site-{i:03d}" for i in range(SITES) if faulty(i)}

@@ -70,11 +70,11 @@ def test_the_shipped_channels_are_found_by_scanning_the_package() -> None:
 
 
 def test_a_dropped_in_channel_is_discovered_queued_and_delivered_once(
-        dropped_in: Path, tmp_path: Path) -> None:
+        db: Path | str, dropped_in: Path, tmp_path: Path) -> None:
     assert channels.names() == ("email", "pigeon", "webhook")
     settings = parse_settings({"pigeon": {"loft": "loft.txt"}}, tmp_path)
     assert list(settings.channels) == ["pigeon"]
-    with Register(tmp_path / "register.db") as reg:
+    with Register(db) as reg:
         ref = record(reg).ticket.ref
         assert [m.channel for m in reg.outbox(ref=ref)] == ["email", "pigeon", "webhook"]
         report = flush_outbox(reg, settings, clock=lambda: NOW)

@@ -12,8 +12,8 @@ from agent.tickets.render import email_body, subject
 AT = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
 
 
-def test_one_action_per_run_with_a_notice_on_every_channel(tmp_path: Path) -> None:
-    with Register(tmp_path / "register.db") as register:
+def test_one_action_per_run_with_a_notice_on_every_channel(db: Path | str, tmp_path: Path) -> None:
+    with Register(db) as register:
         first = register.record_engineer_action(
             site_id="acme-bolton", customer="Acme Ltd, Bolton", run_id="run-1",
             kind="half_programmed", detail="PBX LEFT HALF-PROGRAMMED: extension_name 201",

@@ -36,12 +36,13 @@ def filed(reg: Register, result: RunResult) -> Outcome:
     return outcome
 
 
-def test_a_failed_run_opens_a_ticket_with_answers_excerpt_and_cover(tmp_path: Path) -> None:
+def test_a_failed_run_opens_a_ticket_with_answers_excerpt_and_cover(
+        db: Path | str, tmp_path: Path) -> None:
     result = b.dead_trunk_card_with({"power_cut": "yes", "contact": "Jo, 01204 000000"})
     result.transcript = str(transcript(tmp_path))
     result.steps[2].started_at = b.RUN_AT + timedelta(seconds=0.4)
     result.steps[2].duration_s = 0.3
-    with Register(tmp_path / "register.db") as reg:
+    with Register(db) as reg:
         filing = file_run(reg, SITE, result)
         assert filing.outcome is not None and filing.outcome.opened
         t = filing.outcome.ticket
@@ -56,8 +57,8 @@ def test_a_failed_run_opens_a_ticket_with_answers_excerpt_and_cover(tmp_path: Pa
         assert not filed(reg, result).opened
 
 
-def test_a_passed_run_records_an_all_clear_and_queues_it(tmp_path: Path) -> None:
-    with Register(tmp_path / "register.db") as reg:
+def test_a_passed_run_records_an_all_clear_and_queues_it(db: Path | str, tmp_path: Path) -> None:
+    with Register(db) as reg:
         ref = filed(reg, b.dead_trunk_card()).ticket.ref
         healthy = b.healthy()
         healthy.run_id = "run-2"
@@ -67,8 +68,8 @@ def test_a_passed_run_records_an_all_clear_and_queues_it(tmp_path: Path) -> None
                                                                              "all_clear"]
 
 
-def test_an_unreachable_pbx_files_nothing(tmp_path: Path) -> None:
-    with Register(tmp_path / "register.db") as reg:
+def test_an_unreachable_pbx_files_nothing(db: Path | str, tmp_path: Path) -> None:
+    with Register(db) as reg:
         filing = file_run(reg, SITE, b.pbx_dead())
         assert (filing.classification, filing.outcome, reg.list_tickets()) == (None, None, [])
 
@@ -79,8 +80,8 @@ def test_contract_for_reads_the_inventory_terms() -> None:
         "gold", 2, "scotland")
 
 
-def test_a_change_only_run_neither_opens_nor_clears(tmp_path: Path) -> None:
-    with Register(tmp_path / "register.db") as reg:
+def test_a_change_only_run_neither_opens_nor_clears(db: Path | str, tmp_path: Path) -> None:
+    with Register(db) as reg:
         ref = filed(reg, b.dead_trunk_card()).ticket.ref
         change = b.healthy()
         change.run_id = "run-change"

@@ -160,11 +160,11 @@ def test_cancelled_from_logged(reg: Register) -> None:
         "cancelled")
 
 
-def test_merge_cancels_the_duplicate_and_keeps_the_other_through_the_cli(tmp_path: Path) -> None:
+def test_merge_cancels_the_duplicate_and_keeps_the_other_through_the_cli(
+        db: Path | str, tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    db = tmp_path / "register.db"
     with Register(db) as reg:
         first = record(reg, site="s", c=classification(signature="card-a"), run_id="r1"
                        ).ticket.ref

@@ -120,9 +120,8 @@ def a_ticket_with_three_notifications(db: Path) -> str:
 # --- delivery ----------------------------------------------------------------------------
 
 
-def test_mail_threads_and_webhook_is_signed(tmp_path: Path, mailbox: Mailbox,
+def test_mail_threads_and_webhook_is_signed(db: Path | str, tmp_path: Path, mailbox: Mailbox,
                                             hook: Hook) -> None:
-    db = tmp_path / "register.db"
     ref = a_ticket_with_three_notifications(db)
     config = settings(write_inventory(tmp_path, email_section(mailbox.port),
                                       webhook_section(hook.url)))
@@ -160,9 +159,8 @@ def test_mail_threads_and_webhook_is_signed(tmp_path: Path, mailbox: Mailbox,
     assert not verify(hook.received[0][0], tampered)
 
 
-def test_starttls_and_auth_against_a_real_server(tmp_path: Path) -> None:
+def test_starttls_and_auth_against_a_real_server(db: Path | str, tmp_path: Path) -> None:
     tls = make_tls(tmp_path)
-    db = tmp_path / "register.db"
     with Register(db) as reg:
         record(reg, c=classification("P2"), now=T0)
     with smtp_server(tls=tls.server, login=("pbxdiag", PASSWORD)) as box, Register(db) as reg:
@@ -174,9 +172,8 @@ def test_starttls_and_auth_against_a_real_server(tmp_path: Path) -> None:
 
 
 def test_a_wrong_password_is_retried_and_never_written_down(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        db: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     tls = make_tls(tmp_path)
-    db = tmp_path / "register.db"
     with Register(db) as reg:
         record(reg, c=classification("P2"), now=T0)
     monkeypatch.setenv(PASSWORD_VAR, "Wrong-Pass-5521")
@@ -192,8 +189,8 @@ def test_a_wrong_password_is_retried_and_never_written_down(
         assert box.messages == []
 
 
-def test_webhook_failure_backs_off_then_delivers_once(tmp_path: Path, hook: Hook) -> None:
-    db = tmp_path / "register.db"
+def test_webhook_failure_backs_off_then_delivers_once(
+        db: Path | str, tmp_path: Path, hook: Hook) -> None:
     with Register(db) as reg:
         record(reg, now=T0)
     hook.statuses = [500, 503]
@@ -215,8 +212,8 @@ def test_webhook_failure_backs_off_then_delivers_once(tmp_path: Path, hook: Hook
     assert len(hook.received) == 3 and deliveries == {"FR-2026-000001.1"}
 
 
-def test_delivery_gives_up_after_the_last_attempt(tmp_path: Path, hook: Hook) -> None:
-    db = tmp_path / "register.db"
+def test_delivery_gives_up_after_the_last_attempt(
+        db: Path | str, tmp_path: Path, hook: Hook) -> None:
     with Register(db) as reg:
         record(reg, now=T0)
     hook.statuses = [500] * 10
@@ -229,8 +226,8 @@ def test_delivery_gives_up_after_the_last_attempt(tmp_path: Path, hook: Hook) ->
         assert flush_outbox(reg, config, clock=clock(T0 + timedelta(days=1))).sent == []
 
 
-def test_later_messages_wait_for_the_first_of_their_ticket(tmp_path: Path, hook: Hook) -> None:
-    db = tmp_path / "register.db"
+def test_later_messages_wait_for_the_first_of_their_ticket(
+        db: Path | str, tmp_path: Path, hook: Hook) -> None:
     a_ticket_with_three_notifications(db)
     hook.statuses = [500]
     config = settings(write_inventory(tmp_path, webhook_section(hook.url)))
@@ -241,9 +238,9 @@ def test_later_messages_wait_for_the_first_of_their_ticket(tmp_path: Path, hook:
     assert [json.loads(b)["seq"] for _, b in hook.received] == [1, 1, 2, 3]
 
 
-def test_an_expired_lease_is_taken_over_once(tmp_path: Path, mailbox: Mailbox) -> None:
+def test_an_expired_lease_is_taken_over_once(
+        db: Path | str, tmp_path: Path, mailbox: Mailbox) -> None:
     """A flusher died after claiming: nobody sends until its lease runs out, then one does."""
-    db = tmp_path / "register.db"
     with Register(db) as reg:
         record(reg, now=T0)
     config = settings(write_inventory(tmp_path, email_section(mailbox.port)))
@@ -264,7 +261,7 @@ def test_an_expired_lease_is_taken_over_once(tmp_path: Path, mailbox: Mailbox) -
 
 def _commit_then_die(db: str) -> None:
     """Open a ticket (the transaction commits with its outbox rows), then die at once."""
-    with Register(Path(db)) as reg:
+    with Register(db) as reg:
         record(reg, c=classification("P2"), now=datetime.now(UTC))
         os.kill(os.getpid(), signal.SIGKILL)
 
@@ -276,8 +273,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_process_killed_after_commit_still_delivers_exactly_once(
-        tmp_path: Path, mailbox: Mailbox, hook: Hook) -> None:
-    db = tmp_path / "register.db"
+        db: Path | str, tmp_path: Path, mailbox: Mailbox, hook: Hook) -> None:
     child = multiprocessing.get_context("spawn").Process(target=_commit_then_die,
                                                          args=(str(db),))
     child.start()
@@ -305,23 +301,24 @@ def test_a_process_killed_after_commit_still_delivers_exactly_once(
 def _flush_in_process(db: str, inventory: str, barrier: Any, out: Any) -> None:
     os.environ[SECRET_VAR] = SECRET
     barrier.wait()
-    with Register(Path(db)) as reg:
+    with Register(db) as reg:
         report = flush_outbox(reg, settings(Path(inventory)))
     out.put(report.sent)
 
 
-def test_concurrent_flushers_never_send_a_message_twice(tmp_path: Path, mailbox: Mailbox,
-                                                        hook: Hook) -> None:
-    db = tmp_path / "register.db"
+def test_concurrent_flushers_never_send_a_message_twice(
+        db: Path | str, tmp_path: Path, mailbox: Mailbox, hook: Hook) -> None:
+    """Four processes flush one outbox at once (on PostgreSQL: rows claimed FOR UPDATE
+    SKIP LOCKED): every message is sent, none twice."""
     now = datetime.now(UTC)
     with Register(db) as reg:
         for n in range(15):
             record(reg, c=classification(signature=f"s{n}"), run_id=f"r{n}", now=now)
     inventory = write_inventory(tmp_path, email_section(mailbox.port), webhook_section(hook.url))
     ctx = multiprocessing.get_context("spawn")
-    barrier, out = ctx.Barrier(3), ctx.Queue()
+    barrier, out = ctx.Barrier(4), ctx.Queue()
     workers = [ctx.Process(target=_flush_in_process,
-                           args=(str(db), str(inventory), barrier, out)) for _ in range(3)]
+                           args=(str(db), str(inventory), barrier, out)) for _ in range(4)]
     for w in workers:
         w.start()
     sent = [label for _ in workers for label in out.get(timeout=120)]

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from agent.tickets.flapping import clears_since, is_flapping
@@ -16,7 +17,7 @@ from agent.tickets.register import Register
 from agent.tickets.schema import SCHEMA_VERSION
 from agent.tickets.sla import Contract, deadlines
 
-from .conftest import CONTRACT, NOW, classification, events, payload_of, record
+from .conftest import CONTRACT, NOW, classification, events, payload_of, raw_write, record
 
 H = timedelta(hours=1)
 
@@ -168,7 +169,7 @@ def test_contract_escalation_hours_are_used(reg: Register) -> None:
 
 def _escalate_in_process(path: str, now: str, barrier: Any, out: Any) -> None:
     barrier.wait()
-    with Register(Path(path)) as register:
+    with Register(path) as register:
         out.put([(e.ref, e.level) for e in register.escalate_due(now=datetime.fromisoformat(now))])
 
 
@@ -195,7 +196,8 @@ def test_concurrent_escalate_runs_send_each_level_once(db: Path) -> None:
 # --- the schema: v1 files upgrade ---------------------------------------------------------
 
 
-def test_a_v1_register_upgrades_and_keeps_its_tickets(db: Path) -> None:
+def test_a_v1_register_upgrades_and_keeps_its_tickets(sqlite_db: Path) -> None:
+    db = sqlite_db
     from agent.tickets.schema import v1_initial
 
     conn = sqlite3.connect(db)
@@ -225,8 +227,10 @@ def test_a_v1_register_upgrades_and_keeps_its_tickets(db: Path) -> None:
         assert register.outbox(ref="FR-2026-000007")[0].seq == 1  # it starts the thread
 
 
-def test_a_v2_register_opens_with_its_counts_computed_and_its_outbox_kept(db: Path) -> None:
+def test_a_v2_register_opens_with_its_counts_computed_and_its_outbox_kept(
+        sqlite_db: Path) -> None:
     """v3 drops the derived columns: what they said now comes from the occurrences."""
+    db = sqlite_db
     from agent.tickets.schema import v1_initial, v2_lifecycle_escalations_outbox
 
     conn = sqlite3.connect(db)
@@ -273,8 +277,7 @@ def test_a_v2_register_opens_with_its_counts_computed_and_its_outbox_kept(db: Pa
 def test_database_allows_one_open_ticket_per_fault(db: Path, state: str) -> None:
     with Register(db) as register:
         ref = record(register).ticket.ref
-    conn = sqlite3.connect(db)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)), raw_write(db) as conn:
         conn.execute("INSERT INTO tickets SELECT 'FR-X', site_id, customer, signature, priority,"
                      " title, fault_class, rule, summary, evidence, non_covered, state,"
                      " opened_at, response_due, parts_due, escalations, contract, calendar,"
@@ -282,8 +285,7 @@ def test_database_allows_one_open_ticket_per_fault(db: Path, state: str) -> None
                      " flapping, flapping_since, responded_at, resolved_at, resolution,"
                      " visit_date, visit_engineer, visit_parts, answers, transcript, excerpt"
                      " FROM tickets WHERE ref = ?", (ref,))
-    conn.execute("UPDATE tickets SET state = ? WHERE ref = ?", (state, ref))
-    conn.commit()
-    conn.close()
+    with raw_write(db) as conn:
+        conn.execute("UPDATE tickets SET state = ? WHERE ref = ?", (state, ref))
     with Register(db) as register:
         assert record(register, run_id="run-2").opened

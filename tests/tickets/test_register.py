@@ -1,4 +1,5 @@
-"""The SQLite fault register, on real files in tmp_path (and real concurrent processes)."""
+"""The fault register on both backends (a SQLite file, a PostgreSQL database), with real
+concurrent processes; the file-only facts (WAL, directories, user_version) on SQLite."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from agent.errors import InputError
 from agent.tickets.classify import FAULT_CLASSES, PRIORITY_TITLES, Classification
 from agent.tickets.register import SCHEMA_VERSION, Register, Ticket, TicketNotFound
 from agent.tickets.sla import Contract, deadlines
+
+from .conftest import raw_write
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 CONTRACT = Contract(name="standard")
@@ -38,17 +41,10 @@ def fault(reg: Register, *, site: str = "acme-bolton", c: Classification | None 
                             contract=CONTRACT, run_id=run_id, now=now)
 
 
-@pytest.fixture
-def reg(tmp_path: Path) -> Any:
-    with Register(tmp_path / "register.db") as register:
-        yield register
-
-
-def close_ticket(path: Path, ref: str) -> None:
-    """No close API yet (a human decision, another module's job): do it in SQL."""
-    with sqlite3.connect(path) as conn:
+def close_ticket(path: Path | str, ref: str) -> None:
+    """Closing by hand in SQL (a state no move of the code reaches this directly)."""
+    with raw_write(path) as conn:
         conn.execute("UPDATE tickets SET state = 'closed' WHERE ref = ?", (ref,))
-    conn.close()
 
 
 # --- opening the file ----------------------------------------------------------------
@@ -77,8 +73,8 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
         Register(path).open()
 
 
-def test_closed_register_refuses_work(tmp_path: Path) -> None:
-    register = Register(tmp_path / "register.db")
+def test_closed_register_refuses_work(db: Path | str) -> None:
+    register = Register(db)
     with pytest.raises(RuntimeError, match="not open"):
         register.list_tickets()
 
@@ -173,8 +169,8 @@ def test_power_failure_seen_later_is_noted(reg: Register) -> None:
     assert [a.action for a in reg.audit(ref)] == ["opened", "non_covered_noted"]
 
 
-def test_closed_ticket_does_not_absorb_a_recurrence(tmp_path: Path) -> None:
-    path = tmp_path / "register.db"
+def test_closed_ticket_does_not_absorb_a_recurrence(db: Path | str) -> None:
+    path = db
     with Register(path) as register:
         old = fault(register).ticket
     close_ticket(path, old.ref)
@@ -225,8 +221,8 @@ def test_all_clear_is_recorded_on_open_tickets_without_changing_them(reg: Regist
     assert len(reg.occurrences(a.ref)) == 2
 
 
-def test_list_tickets_filters(tmp_path: Path) -> None:
-    path = tmp_path / "register.db"
+def test_list_tickets_filters(db: Path | str) -> None:
+    path = db
     with Register(path) as register:
         a = fault(register, c=classification(signature="a")).ticket
         b = fault(register, c=classification(signature="b")).ticket
@@ -260,7 +256,7 @@ def _open_many(path: str, worker: int, count: int, shared_signature: bool,
     barrier.wait()
     refs: list[str] = []
     try:
-        with Register(Path(path)) as register:
+        with Register(path) as register:
             for i in range(count):
                 signature = "same" if shared_signature else f"sig-{worker}-{i}"
                 outcome = register.record_fault(
@@ -274,7 +270,7 @@ def _open_many(path: str, worker: int, count: int, shared_signature: bool,
     out.put(refs)
 
 
-def _race(path: Path, *, processes: int, each: int, shared_signature: bool) -> list[str]:
+def _race(path: Path | str, *, processes: int, each: int, shared_signature: bool) -> list[str]:
     ctx = multiprocessing.get_context("spawn")
     barrier, out = ctx.Barrier(processes), ctx.Queue()
     workers = [ctx.Process(target=_open_many,
@@ -290,8 +286,9 @@ def _race(path: Path, *, processes: int, each: int, shared_signature: bool) -> l
     return [ref for refs in answers for ref in refs]
 
 
-def test_processes_opening_at_once_get_distinct_references(tmp_path: Path) -> None:
-    path = tmp_path / "fresh" / "register.db"  # the schema migration races too
+def test_processes_opening_at_once_get_distinct_references(db: Path | str) -> None:
+    # the schema migration races too (a fresh SQLite directory, an empty database)
+    path = db.parent / "fresh" / "register.db" if isinstance(db, Path) else db
     refs = _race(path, processes=4, each=25, shared_signature=False)
     assert len(refs) == len(set(refs)) == 100
     assert sorted(refs) == [f"FR-2026-{n:06d}" for n in range(1, 101)]
@@ -299,8 +296,8 @@ def test_processes_opening_at_once_get_distinct_references(tmp_path: Path) -> No
         assert len(register.list_tickets()) == 100
 
 
-def test_processes_reporting_one_fault_share_one_ticket(tmp_path: Path) -> None:
-    path = tmp_path / "register.db"
+def test_processes_reporting_one_fault_share_one_ticket(db: Path | str) -> None:
+    path = db
     refs = _race(path, processes=4, each=10, shared_signature=True)
     assert set(refs) == {"FR-2026-000001"}
     with Register(path) as register:

@@ -10,8 +10,8 @@ from agent.tickets.storage.runs import STALE_AFTER, RunLog
 T0 = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
 
-def test_started_then_finished_and_what_is_in_progress(tmp_path: Path) -> None:
-    with RunLog(tmp_path / "register.db") as log:
+def test_started_then_finished_and_what_is_in_progress(db: Path | str, tmp_path: Path) -> None:
+    with RunLog(db) as log:
         log.started(run_id="r1", site_id="a", playbook="Health check", at=T0, fleet_id="f1")
         log.started(run_id="r2", site_id="b", playbook="Health check", at=T0, fleet_id="f1")
         log.started(run_id="r1", site_id="a", playbook="again", at=T0)  # once per run id

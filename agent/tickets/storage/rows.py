@@ -1,4 +1,4 @@
-"""Records <-> SQLite rows: named columns both ways, ISO-8601 UTC text for every time.
+"""Records <-> register rows (SQLite, PostgreSQL): named columns, ISO-8601 UTC text times.
 
 Kept apart from the SQL so the mapping is one table to read (and so a second storage can
 borrow the JSON encodings the columns use).
@@ -7,7 +7,6 @@ borrow the JSON encodings the columns use).
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Final
@@ -28,16 +27,20 @@ TICKET_SELECT: Final = (
     " FROM tickets AS t")
 
 
-#: A new ticket by named columns; ``ticket_columns`` gives the values under the same names.
-TICKET_INSERT: Final = (
-    "INSERT INTO tickets (ref, site_id, customer, signature, priority, title, fault_class,"
-    " rule, summary, evidence, non_covered, state, opened_at, response_due, parts_due,"
-    " escalations, contract, calendar, last_run_id, remote_access_due, answers, transcript,"
-    " excerpt)"
-    " VALUES (:ref, :site_id, :customer, :signature, :priority, :title, :fault_class,"
-    " :rule, :summary, :evidence, :non_covered, :state, :opened_at, :response_due, :parts_due,"
-    " :escalations, :contract, :calendar, :last_run_id, :remote_access_due, :answers,"
-    " :transcript, :excerpt)")
+#: The columns a new ticket is inserted with, in ``TICKET_INSERT``'s order.
+TICKET_COLUMNS: Final = (
+    "ref", "site_id", "customer", "signature", "priority", "title", "fault_class", "rule",
+    "summary", "evidence", "non_covered", "state", "opened_at", "response_due", "parts_due",
+    "escalations", "contract", "calendar", "last_run_id", "remote_access_due", "answers",
+    "transcript", "excerpt")
+TICKET_INSERT: Final = (f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)})"
+                        f" VALUES ({', '.join('?' * len(TICKET_COLUMNS))})")
+
+
+def ticket_values(t: Ticket) -> tuple[Any, ...]:
+    """``TICKET_INSERT``'s parameters for a new ticket."""
+    columns = ticket_columns(t)
+    return tuple(columns[name] for name in TICKET_COLUMNS)
 
 
 def ticket_columns(t: Ticket) -> dict[str, Any]:
@@ -55,7 +58,7 @@ def ticket_columns(t: Ticket) -> dict[str, Any]:
     }
 
 
-def ticket(row: sqlite3.Row) -> Ticket:
+def ticket(row: Any) -> Ticket:
     return Ticket(
         ref=row["ref"], site_id=row["site_id"], customer=row["customer"],
         signature=row["signature"], priority=priority(row["priority"]), title=row["title"],
@@ -78,7 +81,7 @@ def ticket(row: sqlite3.Row) -> Ticket:
     )
 
 
-def message(row: sqlite3.Row) -> OutboxMessage:
+def message(row: Any) -> OutboxMessage:
     return OutboxMessage(
         id=int(row["id"]), ref=row["ref"], seq=int(row["seq"]), event=row["event"],
         channel=row["channel"], payload=json.loads(row["payload"]),

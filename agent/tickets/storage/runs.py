@@ -1,4 +1,4 @@
-"""Every run in the register's file, from its start (migration ``v8_runs``).
+"""Every run in the register, from its start (migration ``v8_runs``; SQLite or PostgreSQL).
 
 A row is written when a run starts and completed when it ends, so a fleet started from
 cron shows on the board while it runs, and a site's last health check — when, which
@@ -9,16 +9,16 @@ forever: ``in_progress`` only counts rows younger than ``STALE_AFTER``.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from agent.tickets.model import iso
+from agent.tickets.storage.backends import store_for
 from agent.tickets.storage.handle import StoreHandle
+from agent.tickets.storage.location import RegisterLocation
 from agent.tickets.storage.rows import dt, dt_or_none
-from agent.tickets.storage.sqlite import SqliteStore
+from agent.tickets.storage.sql import SqlStore
 
 #: A run still open after this long was killed, not slow (reach 180 s + a playbook).
 STALE_AFTER: Final = timedelta(hours=2)
@@ -38,17 +38,18 @@ class RunRow:
     path: str | None
 
 
-class RunLog(StoreHandle[SqliteStore]):
+class RunLog(StoreHandle[SqlStore]):
     """The runs table; ``started`` and ``finished`` are each one transaction."""
 
-    def __init__(self, path: Path, *, busy_timeout_s: float = 30.0) -> None:
-        self._store = SqliteStore(Path(path), busy_timeout_s=busy_timeout_s)
+    def __init__(self, location: RegisterLocation | str, *,
+                 busy_timeout_s: float = 30.0) -> None:
+        self._store = store_for(location, busy_timeout_s=busy_timeout_s)
 
     def started(self, *, run_id: str, site_id: str, playbook: str, at: datetime,
                 fleet_id: str | None = None) -> None:
         with self._store.write() as conn:
-            conn.execute("INSERT OR IGNORE INTO runs (run_id, site_id, playbook, fleet_id,"
-                         " started_at) VALUES (?, ?, ?, ?, ?)",
+            conn.execute("INSERT INTO runs (run_id, site_id, playbook, fleet_id, started_at)"
+                         " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                          (run_id, site_id, playbook, fleet_id, iso(at)))
 
     def finished(self, *, run_id: str, at: datetime, status: str, exit_code: int,
@@ -71,7 +72,7 @@ class RunLog(StoreHandle[SqliteStore]):
         return [_row(r) for r in found]
 
 
-def _row(row: sqlite3.Row) -> RunRow:
+def _row(row: Any) -> RunRow:
     return RunRow(run_id=row["run_id"], site_id=row["site_id"], playbook=row["playbook"],
                   fleet_id=row["fleet_id"], started_at=dt(row["started_at"]),
                   finished_at=dt_or_none(row["finished_at"]), status=row["status"],

@@ -1,4 +1,5 @@
-"""What the SMDR monitor collected, in the register's file (migration ``v7_smdr_items``).
+"""What the SMDR monitor collected, in the register (migration ``v7_smdr_items``; SQLite
+or PostgreSQL, the same SQL).
 
 Beside the tickets rather than in them: a call record is not a fault, but the alarm
 lines among them become tickets, and keeping both in one SQLite file means one backup,
@@ -14,15 +15,18 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Final
 
 from agent.tickets.model import iso
+from agent.tickets.storage.backends import store_for
+from agent.tickets.storage.dialect import placeholders
 from agent.tickets.storage.handle import StoreHandle
+from agent.tickets.storage.location import RegisterLocation
 from agent.tickets.storage.rows import dt
-from agent.tickets.storage.sqlite import SqliteStore
+from agent.tickets.storage.sql import SqlStore
 
 MAX_LISTED: Final = 100_000  # rows one ``calls`` query returns at most
+KINDS: Final = frozenset({"record", "alarm"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +53,12 @@ class NewItem:
     data: dict[str, Any]
 
 
-class SmdrLog(StoreHandle[SqliteStore]):
+class SmdrLog(StoreHandle[SqlStore]):
     """The monitor's records in the register file; one connection, shared by threads."""
 
-    def __init__(self, path: Path, *, busy_timeout_s: float = 30.0) -> None:
-        self._store = SqliteStore(Path(path), busy_timeout_s=busy_timeout_s)
+    def __init__(self, location: RegisterLocation | str, *,
+                 busy_timeout_s: float = 30.0) -> None:
+        self._store = store_for(location, busy_timeout_s=busy_timeout_s)
 
     # --- connections -------------------------------------------------------------------
 
@@ -61,10 +66,11 @@ class SmdrLog(StoreHandle[SqliteStore]):
         """Number a new streaming connection; True when the monitor had streamed from this
         site before (its own leaving then explains the next 510 the PBX prints)."""
         with self._store.write() as conn:
-            conn.execute("INSERT OR IGNORE INTO smdr_sites (site_id, updated_at) VALUES (?, ?)",
+            conn.execute("INSERT INTO smdr_sites (site_id, updated_at) VALUES (?, ?)"
+                         " ON CONFLICT DO NOTHING",
                          (site_id, iso(now)))
-            row = conn.execute("SELECT connections, streamed FROM smdr_sites WHERE site_id = ?",
-                               (site_id,)).fetchone()
+            row = conn.execute("SELECT connections, streamed FROM smdr_sites WHERE site_id = ?"
+                               + self._store.dialect.for_update, (site_id,)).fetchone()
             number, streamed = int(row[0]) + 1, bool(row[1])
             conn.execute("UPDATE smdr_sites SET connections = ?, streamed = 1, excused = ?,"
                          " updated_at = ? WHERE site_id = ?",
@@ -76,7 +82,7 @@ class SmdrLog(StoreHandle[SqliteStore]):
         with self._store.write() as conn:
             cursor = conn.execute("UPDATE smdr_sites SET excused = NULL WHERE site_id = ?"
                                   " AND excused = ?", (site_id, connection))
-            return cursor.rowcount == 1
+            return int(cursor.rowcount) == 1
 
     # --- items -------------------------------------------------------------------------
 
@@ -98,7 +104,7 @@ class SmdrLog(StoreHandle[SqliteStore]):
         with self._store.write() as conn:
             cursor = conn.execute("DELETE FROM smdr_items WHERE site_id = ? AND kind = 'record'"
                                   " AND stored_at < ?", (site_id, iso(before)))
-            return cursor.rowcount
+            return int(cursor.rowcount)
 
     def append(self, site_id: str, items: Sequence[NewItem], *, connection: int,
                now: datetime) -> list[StoredItem]:
@@ -106,9 +112,11 @@ class SmdrLog(StoreHandle[SqliteStore]):
         if not items:
             return []
         with self._store.write() as conn:
-            conn.execute("INSERT OR IGNORE INTO smdr_sites (site_id, updated_at) VALUES (?, ?)",
+            conn.execute("INSERT INTO smdr_sites (site_id, updated_at) VALUES (?, ?)"
+                         " ON CONFLICT DO NOTHING",
                          (site_id, iso(now)))
-            last = int(conn.execute("SELECT position FROM smdr_sites WHERE site_id = ?",
+            last = int(conn.execute("SELECT position FROM smdr_sites WHERE site_id = ?"
+                                    + self._store.dialect.for_update,
                                     (site_id,)).fetchone()[0])
             conn.execute("UPDATE smdr_sites SET position = ?, updated_at = ? WHERE site_id = ?",
                          (last + len(items), iso(now), site_id))
@@ -135,11 +143,13 @@ class SmdrLog(StoreHandle[SqliteStore]):
               since: str | None = None, limit: int = MAX_LISTED) -> list[StoredItem]:
         """A site's items of some kinds in stored order, those printed at or after
         ``since`` (PBX local ISO text, which sorts as it reads)."""
-        wanted = json.dumps(sorted(set(kinds)))
+        wanted = sorted(set(kinds) & KINDS)
+        if not wanted:
+            return []
         found = self._store.query(
-            "SELECT * FROM smdr_items WHERE site_id = ? AND kind IN (SELECT value FROM"
-            " json_each(?)) AND (? IS NULL OR at >= ?) ORDER BY pos LIMIT ?",
-            (site_id, wanted, since, since, min(limit, MAX_LISTED)))
+            f"SELECT * FROM smdr_items WHERE site_id = ? AND kind IN ({placeholders(len(wanted))})"
+            " AND (? IS NULL OR at >= ?) ORDER BY pos LIMIT ?",
+            (site_id, *wanted, since, since, min(limit, MAX_LISTED)))
         return [_item(r) for r in found]
 
 
@@ -162,8 +172,9 @@ class SmdrLog(StoreHandle[SqliteStore]):
         ``since`` (local ISO text), oldest first — what the baseline is built from."""
         found = self._store.query(
             "SELECT at FROM smdr_items WHERE site_id = ? AND kind = 'record' AND at >= ?"
-            " AND json_extract(data, '$.direction') = 'outgoing'"
-            " AND COALESCE(json_extract(data, '$.co'), '') != '' ORDER BY at LIMIT ?",
+            f" AND {self._store.dialect.json_text('data', 'direction')} = 'outgoing'"
+            f" AND COALESCE({self._store.dialect.json_text('data', 'co')}, '') != ''"
+            " ORDER BY at LIMIT ?",
             (site_id, since, min(limit, MAX_LISTED)))
         return [str(r[0]) for r in found]
 
@@ -171,12 +182,12 @@ class SmdrLog(StoreHandle[SqliteStore]):
                      detected_at: datetime, detail: dict[str, Any]) -> int | None:
         """Claim the signal's window for one confirming run; None if already claimed."""
         with self._store.write() as conn:
-            cursor = conn.execute(
-                "INSERT OR IGNORE INTO smdr_signals (site_id, signal, window_start,"
-                " detected_at, detail) VALUES (?, ?, ?, ?, ?)",
+            found = conn.execute(
+                "INSERT INTO smdr_signals (site_id, signal, window_start, detected_at, detail)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
                 (site_id, signal, iso(window), iso(detected_at),
-                 json.dumps(detail, sort_keys=True)))
-            return cursor.lastrowid if cursor.rowcount == 1 else None
+                 json.dumps(detail, sort_keys=True))).fetchall()
+            return int(found[0][0]) if found else None
 
     def record_signal_run(self, claim: int, *, run_id: str | None, outcome: str) -> None:
         with self._store.write() as conn:
