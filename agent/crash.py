@@ -16,6 +16,15 @@ from agent.line.secrets import REDACTOR
 from agent.paths import default_data_dir
 
 
+def _without_url_passwords(arg: str) -> str:
+    """An argument with any URL's password masked (``--db postgresql://u:pw@h/db``), even
+    one too short for the redactor to know."""
+    from agent.tickets.storage.location import redacted
+
+    head, sep, url = arg.partition("=") if arg.startswith("--") else ("", "", arg)
+    return f"{head}{sep}{redacted(url)}" if "://" in url else arg
+
+
 def write_crash_report(error: BaseException, argv: list[str],
                        folder: Path | None = None) -> Path | None:
     """Write the redacted traceback; None if even that fails (the message still prints)."""
@@ -23,7 +32,7 @@ def write_crash_report(error: BaseException, argv: list[str],
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     text = "".join([
         f"pbxdiag crash report {stamp}\n",
-        f"command: {' '.join(argv)}\n\n",
+        f"command: {' '.join(_without_url_passwords(arg) for arg in argv)}\n\n",
         *traceback.format_exception(error),
     ])
     try:

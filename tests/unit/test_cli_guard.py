@@ -47,6 +47,24 @@ def test_an_unexpected_exception_is_exit_70_with_a_redacted_crash_report(
     assert stat.S_IMODE(report.parent.stat().st_mode) == 0o700
 
 
+def test_a_register_urls_password_never_reaches_the_crash_report(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from agent.crash import write_crash_report
+    from agent.tickets.storage.location import parse_location
+
+    parse_location("postgresql://desk:Long-Pass-81@db.example/register")
+    report = write_crash_report(
+        KeyError("connection to postgresql://desk:Long-Pass-81@db.example failed"),
+        ["tickets", "list", "--db", "postgresql://desk:s3@db.example/register",
+         "--db=postgres://desk:s3@db.example/r?password=s4"], folder=tmp_path)
+    assert report is not None
+    text = report.read_text(encoding="utf-8")
+    assert "Long-Pass-81" not in text  # known to the redactor once parsed
+    assert ":s3@" not in text and "password=s4" not in text  # too short to redact: masked
+    assert "desk:***@db.example/register" in text and "--db=postgres://desk:***@" in text
+
+
 @pytest.mark.parametrize("args", [["playbook", "schema"],
                                   ["tickets", "list"]])
 def test_a_closed_output_pipe_ends_quietly(tmp_path: Path, args: list[str]) -> None:

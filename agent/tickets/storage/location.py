@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from agent.errors import InputError
+from agent.line.secrets import MIN_SECRET_LEN, REDACTOR
 
 POSTGRES_SCHEMES: Final = ("postgresql", "postgres")
 MAX_URL_LENGTH: Final = 2048
@@ -25,6 +26,13 @@ class PostgresUrl:
     """A PostgreSQL register; ``dsn`` (with its secret) is only ever given to psycopg."""
 
     dsn: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        # The process-wide redactor masks it in logs, transcripts and crash reports too,
+        # in case a driver's error text or a traceback ever quotes the URL.
+        for secret in url_passwords(self.dsn):
+            if len(secret) >= MIN_SECRET_LEN:
+                REDACTOR.add(secret)
 
     def __str__(self) -> str:
         return redacted(self.dsn)
@@ -59,6 +67,17 @@ def parse_location(text: str | Path) -> RegisterLocation:
         raise InputError(f"--db {redacted(value)}: unknown register scheme {scheme!r}; "
                          "use a file path, sqlite:PATH or postgresql://user@host/db")
     return Path(value)
+
+
+def url_passwords(url: str) -> list[str]:
+    """The passwords a URL carries (user:PASSWORD@ or ?password=), as written and decoded."""
+    try:
+        parts = urlsplit(url)
+        found = [parts.password] if parts.password else []
+    except ValueError:
+        return []
+    found += [value for key, value in parse_qsl(parts.query) if key.lower() == "password"]
+    return sorted({*found, *(unquote(value) for value in found)} - {""})
 
 
 def redacted(url: str) -> str:
