@@ -36,6 +36,8 @@ TOPICS = {topic.name: topic for topic in (
     Topic("playbooks", "playbooks.md", None, "the playbook language reference"),
     Topic("tickets", "tickets.md", None, "fault tickets, the register, the SLA clock"),
     Topic("exit-codes", "reliability.md", "Exit codes", "what each exit code means"),
+    Topic("scale", "scale.md", None, "workers per modem pool, the broker, the register on "
+          "PostgreSQL"),
 )}
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")

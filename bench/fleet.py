@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.fleet_sims import serving
+
 SITES = 200
 CONCURRENCY = 50
 PASSWORD = "bench-fleet-pw"
@@ -33,21 +35,11 @@ SITE = """\
 
 def run() -> list[dict[str, object]]:
     folder = Path(tempfile.mkdtemp(prefix="pbxdiag-fleet-"))
-    sims = subprocess.Popen([sys.executable, "-m", "bench.fleet_sims", str(SITES), str(folder),
-                             PASSWORD], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True)
-    try:
-        assert sims.stdout is not None
-        served = json.loads(sims.stdout.readline())
-        (folder / "known_hosts").write_text("\n".join(served["known_hosts"]) + "\n")
+    with serving(SITES, folder, PASSWORD) as ports:
         inventory = folder / "inventory.yaml"
         inventory.write_text("sites:\n" + "".join(
-            SITE.format(index=i, port=port) for i, port in enumerate(served["ports"])))
+            SITE.format(index=i, port=port) for i, port in enumerate(ports)))
         wall, rss_mb, lines = _run_agent(folder, inventory)
-    finally:
-        if sims.stdin is not None:
-            sims.stdin.close()
-        sims.wait(timeout=60)
     passed = sum(1 for line in lines if line["status"] in ("passed", "failed"))
     return [
         {"case": f"{SITES} sites, concurrency {CONCURRENCY}: wall time",

@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.fleet_sims import serving
 from tests.dbservers import running_redis
 
 SITES = 500
@@ -37,24 +38,14 @@ SITE = """\
 
 def run() -> list[dict[str, object]]:
     folder = Path(tempfile.mkdtemp(prefix="pbxdiag-celery-"))
-    sims = subprocess.Popen([sys.executable, "-m", "bench.fleet_sims", str(SITES), str(folder),
-                             PASSWORD], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True)
-    try:
-        assert sims.stdout is not None
-        served = json.loads(sims.stdout.readline())
-        (folder / "known_hosts").write_text("\n".join(served["known_hosts"]) + "\n")
+    with serving(SITES, folder, PASSWORD) as ports:
         inventory = folder / "inventory.yaml"
         inventory.write_text("sites:\n" + "".join(
             SITE.format(index=i, port=port, pool="bank-a" if i % 2 else "bank-b")
-            for i, port in enumerate(served["ports"])))
+            for i, port in enumerate(ports)))
         local = _fleet(folder, inventory, "local", [])
         with running_redis() as redis:
             celery = _celery(folder, inventory, redis.url(0))
-    finally:
-        if sims.stdin is not None:
-            sims.stdin.close()
-        sims.wait(timeout=120)
     overhead_ms = (celery - local) / SITES * 1000 * CONCURRENCY
     return [
         {"case": f"{SITES} sites: local executor, concurrency {CONCURRENCY} (baseline)",

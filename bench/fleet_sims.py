@@ -8,11 +8,33 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
 import sys
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from simulators import load_scenario, serve_ssh
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def serving(count: int, folder: Path, password: str) -> Iterator[list[int]]:
+    """``count`` simulated sites in a process of their own for the block: their SSH ports
+    (``folder/known_hosts`` written); the process ends when the block does."""
+    sims = subprocess.Popen([sys.executable, "-m", "bench.fleet_sims", str(count), str(folder),
+                             password], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        assert sims.stdout is not None
+        served = json.loads(sims.stdout.readline())
+        (folder / "known_hosts").write_text("\n".join(served["known_hosts"]) + "\n")
+        yield list(served["ports"])
+    finally:
+        if sims.stdin is not None:
+            sims.stdin.close()
+        sims.wait(timeout=120)
 
 
 def main() -> int:

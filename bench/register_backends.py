@@ -13,7 +13,6 @@ the ratio compares the engines' locking and round trips, not the disks.
 
 from __future__ import annotations
 
-import multiprocessing
 import statistics
 import tempfile
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.tickets.register import Register
-from bench.register_bench import NOW, classification
+from bench.register_bench import NOW, classification, race
 
 WRITERS = 4
 EACH = 150
@@ -50,19 +49,7 @@ def one_race(location: str, *, spread: bool) -> tuple[float, int]:
     """(occurrences per second, occurrences lost) on a fresh register at ``location``."""
     with Register(location):
         pass  # created and migrated before the race, as a deployed register would be
-    ctx = multiprocessing.get_context("spawn")
-    barrier, out = ctx.Barrier(WRITERS), ctx.Queue()
-    workers = [ctx.Process(target=_writer, args=(location, w, spread, barrier, out))
-               for w in range(WRITERS)]
-    for worker in workers:
-        worker.start()
-    answers = [out.get(timeout=300) for _ in workers]
-    for worker in workers:
-        worker.join(timeout=60)
-    errors = [a for a in answers if isinstance(a, str)]
-    if errors:
-        raise RuntimeError("; ".join(errors))
-    began, ended = min(a[0] for a in answers), max(a[1] for a in answers)
+    began, ended = race(_writer, [(location, w, spread) for w in range(WRITERS)])
     with Register(location) as register:
         found = sum(t.occurrences for t in register.list_tickets())
     return WRITERS * EACH / (ended - began), WRITERS * EACH - found

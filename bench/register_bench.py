@@ -15,6 +15,7 @@ import sqlite3
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,15 +56,13 @@ def _writer(path: str, worker: int, each: int, barrier: Any, out: Any) -> None:
         raise
 
 
-def one_race(folder: Path, index: int) -> tuple[float, int]:
-    """(occurrences per second, occurrences found) for one race on a fresh register."""
-    path = folder / f"register-{index}.db"
-    with Register(path):
-        pass  # created and migrated before the race, as a deployed register would be
+def race(writer: Callable[..., None], args: list[tuple[Any, ...]]) -> tuple[float, float]:
+    """Start one spawned process per ``args`` at once (a barrier), each calling
+    ``writer(*args, barrier, out)`` and putting (began, ended) or an error text on ``out``;
+    the first start and the last end, over all of them."""
     ctx = multiprocessing.get_context("spawn")
-    barrier, out = ctx.Barrier(WRITERS), ctx.Queue()
-    workers = [ctx.Process(target=_writer, args=(str(path), w, EACH, barrier, out))
-               for w in range(WRITERS)]
+    barrier, out = ctx.Barrier(len(args)), ctx.Queue()
+    workers = [ctx.Process(target=writer, args=(*given, barrier, out)) for given in args]
     for worker in workers:
         worker.start()
     answers = [out.get(timeout=300) for _ in workers]
@@ -72,8 +71,15 @@ def one_race(folder: Path, index: int) -> tuple[float, int]:
     errors = [a for a in answers if isinstance(a, str)]
     if errors:
         raise RuntimeError("; ".join(errors))
-    began = min(a[0] for a in answers)
-    ended = max(a[1] for a in answers)
+    return min(a[0] for a in answers), max(a[1] for a in answers)
+
+
+def one_race(folder: Path, index: int) -> tuple[float, int]:
+    """(occurrences per second, occurrences found) for one race on a fresh register."""
+    path = folder / f"register-{index}.db"
+    with Register(path):
+        pass  # created and migrated before the race, as a deployed register would be
+    began, ended = race(_writer, [(str(path), w, EACH) for w in range(WRITERS)])
     with closing(sqlite3.connect(path)) as db:  # counted independently of the register
         found = int(db.execute("SELECT count(*) FROM occurrences WHERE kind = 'fault'")
                     .fetchone()[0])

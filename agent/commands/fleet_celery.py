@@ -72,10 +72,10 @@ def fleet_status(fleet_id: str, db: RegisterLocation, *, as_json: bool) -> int:
     from agent.distributed.work import open_register
     from agent.verdict import worst
 
-    since = fleet_started(fleet_id)
+    fleet_started(fleet_id)  # a fleet id as --detach prints it, or bad input
     _register, runs = open_register(db)
     with runs:
-        rows = fleet_rows(runs, fleet_id, since)
+        rows = fleet_rows(runs, fleet_id)
     if not rows:
         raise InputError(f"--status {fleet_id}: no such fleet in the register {db}")
     pending = [row for row in rows if row.finished_at is None]
@@ -96,10 +96,12 @@ def row_line(row: RunRow, *, as_json: bool) -> str:
     """A site's line, the local fleet's columns, from its row of the runs table."""
     status = row.status or ("queued or running" if row.finished_at is None else "unknown")
     if as_json:
-        return json.dumps({"site": row.site_id, "status": status, "exit": row.exit_code,
-                           "run_id": row.run_id, "path": row.path, "fleet": row.fleet_id})
+        return json.dumps({"site": row.site_id, "status": status, "ticket": row.ticket,
+                           "exit": row.exit_code, "run_id": row.run_id, "path": row.path,
+                           "fleet": row.fleet_id})
     code = f"exit {row.exit_code}" if row.exit_code is not None else ""
-    return f"{row.site_id:<24} {status:<12} {code} {row.run_id}".rstrip()
+    ticket = f" ticket {row.ticket}" if row.ticket else ""
+    return f"{row.site_id:<24} {status:<12} {code}{ticket} {row.run_id}".rstrip()
 
 
 def _unfinished_line(site_id: str, fleet_id: str, *, as_json: bool) -> str:

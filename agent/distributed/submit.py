@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -73,10 +73,9 @@ def submit(app: Any, sites: Iterable[Site], *, playbook: Path, playbook_name: st
     return Submission(fleet_id=fleet_id, run_ids=run_ids, at=now)
 
 
-def fleet_rows(runs: RunLog, fleet_id: str, since: datetime) -> list[RunRow]:
-    """The fleet's rows of the runs table, one per site."""
-    rows = runs.recent(since=since - timedelta(minutes=1))
-    return sorted((r for r in rows if r.fleet_id == fleet_id), key=lambda r: r.site_id)
+def fleet_rows(runs: RunLog, fleet_id: str) -> list[RunRow]:
+    """The fleet's rows of the runs table, one per site, with the ticket each filed."""
+    return runs.of_fleet(fleet_id)
 
 
 def wait_for(runs: RunLog, submission: Submission, *, timeout: float,
@@ -88,7 +87,7 @@ def wait_for(runs: RunLog, submission: Submission, *, timeout: float,
     done: dict[str, RunRow] = {}
     wanted = set(submission.run_ids.values())
     while True:
-        for row in fleet_rows(runs, submission.fleet_id, submission.at):
+        for row in fleet_rows(runs, submission.fleet_id):
             if row.finished_at is not None and row.run_id in wanted \
                     and row.run_id not in done:
                 done[row.run_id] = row

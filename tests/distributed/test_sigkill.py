@@ -111,6 +111,9 @@ def test_sigkill_mid_fleet_reruns_its_jobs_and_doubles_nothing(pg_fleet: Fleet) 
     assert sorted(site for site, _ in tickets) == sorted(faulty_sites)
     assert opened and all(count == 1 for *_, count in opened)
     assert {ref for ref, _, _ in opened} == {ref for _, ref in tickets}
+    # the submitter's summary names each site's ticket, as the local fleet's does
+    assert {(line["site"], line["ticket"]) for line in lines if line["ticket"]} == \
+        {(site, ref) for site, ref in tickets}
     assert all(count == 1 for *_, count in occurrences)
 
 

@@ -19,7 +19,8 @@ from agent.cli import build_parser
 
 REPO = Path(__file__).resolve().parents[2]
 TOPICS = {"inventory": ("inventory.md", None), "playbooks": ("playbooks.md", None),
-          "tickets": ("tickets.md", None), "exit-codes": ("reliability.md", "Exit codes")}
+          "tickets": ("tickets.md", None), "exit-codes": ("reliability.md", "Exit codes"),
+          "scale": ("scale.md", None)}
 MARKUP = re.compile(r"[`*\[\]|<>\\]")
 
 

@@ -114,12 +114,6 @@ class PostgresStore(SqlStore):
                 self.close()
                 raise
 
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
     @property
     def schema_version(self) -> int:
         found = self._read("SELECT version FROM schema_version")

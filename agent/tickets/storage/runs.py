@@ -36,6 +36,8 @@ class RunRow:
     status: str | None
     exit_code: int | None
     path: str | None
+    #: The ticket the run filed or added to (its first fault occurrence), when asked for.
+    ticket: str | None = None
 
 
 class RunLog(StoreHandle[SqlStore]):
@@ -65,6 +67,16 @@ class RunLog(StoreHandle[SqlStore]):
             " ORDER BY started_at DESC LIMIT ?", (iso(since), site_id, site_id, MAX_LISTED))
         return [_row(r) for r in found]
 
+    def of_fleet(self, fleet_id: str) -> list[RunRow]:
+        """A fleet's runs, one per site, with the ticket each filed (``--status``, and
+        the Celery submitter's summary)."""
+        found = self._store.query(
+            "SELECT r.*, (SELECT o.ref FROM occurrences AS o WHERE o.run_id = r.run_id"
+            " AND o.kind = 'fault' ORDER BY o.id LIMIT 1) AS ticket"
+            " FROM runs AS r WHERE r.fleet_id = ? ORDER BY r.site_id LIMIT ?",
+            (fleet_id, MAX_LISTED))
+        return [_row(r, ticket=r["ticket"]) for r in found]
+
     def in_progress(self, *, now: datetime) -> list[RunRow]:
         found = self._store.query(
             "SELECT * FROM runs WHERE finished_at IS NULL AND started_at >= ?"
@@ -72,8 +84,8 @@ class RunLog(StoreHandle[SqlStore]):
         return [_row(r) for r in found]
 
 
-def _row(row: Any) -> RunRow:
+def _row(row: Any, *, ticket: str | None = None) -> RunRow:
     return RunRow(run_id=row["run_id"], site_id=row["site_id"], playbook=row["playbook"],
-                  fleet_id=row["fleet_id"], started_at=dt(row["started_at"]),
+                  ticket=ticket, fleet_id=row["fleet_id"], started_at=dt(row["started_at"]),
                   finished_at=dt_or_none(row["finished_at"]), status=row["status"],
                   exit_code=row["exit_code"], path=row["path"])

@@ -15,10 +15,11 @@ Timestamps are ISO-8601 UTC text on both, which sorts as it reads. No rule lives
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from agent.maintenance import Window
 from agent.tickets.classify import Priority
@@ -49,6 +50,10 @@ _WINDOWS: Final = (
     " AND (ended_at IS NULL OR ended_at > ?))) ORDER BY starts_at DESC, id DESC LIMIT 1000")
 
 
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
 class SqlStore:
     """The reads every register database answers with the same SQL."""
 
@@ -59,8 +64,16 @@ class SqlStore:
     def open(self) -> None:
         raise NotImplementedError
 
+    #: The backend's one connection (None when closed) and the lock a fleet's threads
+    #: share it under; set by the backend's constructor.
+    _conn: _Closable | None
+    _lock: threading.RLock
+
     def close(self) -> None:
-        raise NotImplementedError
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     @property
     def schema_version(self) -> int:

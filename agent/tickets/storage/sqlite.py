@@ -52,12 +52,6 @@ class SqliteStore(SqlStore):
             conn.close()
             raise
 
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
     @property
     def schema_version(self) -> int:
         return int(self._read("PRAGMA user_version")[0][0])
