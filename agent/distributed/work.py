@@ -28,7 +28,7 @@ from agent.inventory import Inventory, Site, load_inventory
 from agent.playbook import Playbook, RunOptions, load_playbook
 from agent.playbook.steps.backup import backup_before_changes
 from agent.result import RunResult, RunStatus
-from agent.runner import PathHop, run_site
+from agent.runner import PathHop, run_files, run_site
 from agent.sitelock import LineInUse
 from agent.tickets import Register
 from agent.tickets.filing import file_run
@@ -170,11 +170,22 @@ def _locked_run(spec: JobSpec, site: Site, playbook: Playbook, settings: WorkerS
     options = RunOptions(apply=spec.apply, tags=frozenset(spec.tags))
     with holding(authority, line_keys(site, paths), run_id=spec.run_id,
                  wait=spec.line_wait, log=hold_log):
+        _keep_earlier_transcript(settings.output, spec)
         result, _files = run_site(
             site, backup_before_changes(playbook, spec.apply), output_dir=settings.output,
             extra_vars=dict(spec.extra_vars), options=options, run_id=spec.run_id,
             hop=PathHop(paths, spec.attempts, _left(spec, site, 0.0)))
     return result
+
+
+def _keep_earlier_transcript(output: Path, spec: JobSpec) -> None:
+    """A hop after the first writes the run's transcript afresh; an earlier hop's on this
+    host is kept beside it as ``transcript.before-path-N.jsonl`` (N: where this hop starts)."""
+    if spec.start == 0:
+        return
+    transcript = run_files(output, spec.run_id).transcript
+    if transcript.exists():
+        transcript.replace(transcript.with_name(f"transcript.before-path-{spec.start}.jsonl"))
 
 
 def _left(spec: JobSpec, site: Site, spent: float) -> float:

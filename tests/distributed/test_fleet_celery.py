@@ -82,6 +82,11 @@ def test_detached_fleet_moves_on_to_the_next_pool_and_keeps_secrets_off_the_brok
     result = json.loads((fleet.output / "runs" / moved["run_id"] / "result.json").read_text())
     assert [a["url"] for a in result["paths_tried"]] == [dead, moved["path"]]
     assert result["paths_tried"][0]["error"]
+    # both hops' transcripts are kept: the first beside the one that reached the PBX
+    folder = fleet.output / "runs" / moved["run_id"]
+    assert (folder / "transcript.before-path-1.jsonl").exists()
+    assert (folder / "transcript.jsonl").read_text() != \
+        (folder / "transcript.before-path-1.jsonl").read_text()
     holders = {(h["worker"], h["run_id"]) for h in map(json.loads,
                fleet.hold_log.read_text().splitlines()) if h["key"] == "site:site-000"}
     assert holders == {("lan", moved["run_id"]), ("bank-b", moved["run_id"])}

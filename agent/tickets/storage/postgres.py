@@ -102,12 +102,14 @@ class PostgresStore(SqlStore):
         self.connect_timeout_s = connect_timeout_s
         self._conn: psycopg.Connection[Any] | None = None
         self._lock = threading.RLock()
+        self._opened = False
 
     def open(self) -> None:
         with self._lock:
             if self._conn is not None:
                 return
             self._conn = self._connect()
+            self._opened = True
             try:
                 self.migrated_from, _ = self._migrate()
             except BaseException:
@@ -147,9 +149,23 @@ class PostgresStore(SqlStore):
         return RegisterUnreachable(f"--db {self.url}: cannot use the register: {text}")
 
     def _connection(self) -> psycopg.Connection[Any]:
+        """The open connection; after a lost one (a server restart), a new one, so a
+        long-running worker or monitor carries on once the server is back."""
         if self._conn is None:
-            raise RuntimeError("register is not open: use 'with Register(url) as reg:'")
+            if not self._opened:
+                raise RuntimeError("register is not open: use 'with Register(url) as reg:'")
+            self._conn = self._connect()
         return self._conn
+
+    def _lost(self, err: BaseException) -> RegisterUnreachable:
+        """Forget a broken connection (the next use reconnects); the error to raise."""
+        if self._conn is not None and (self._conn.closed or self._conn.broken):
+            self._conn = None
+        return self._unreachable(err)
+
+    def close(self) -> None:
+        self._opened = False
+        super().close()
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         import psycopg
@@ -158,7 +174,7 @@ class PostgresStore(SqlStore):
             try:
                 return list(_Adapted(self._connection()).execute(sql, params).fetchall())
             except psycopg.OperationalError as err:
-                raise self._unreachable(err) from None
+                raise self._lost(err) from None
 
     @contextmanager
     def _begin(self) -> Iterator[_Adapted]:
@@ -172,8 +188,7 @@ class PostgresStore(SqlStore):
                     yield _Adapted(conn)
             except psycopg.OperationalError as err:
                 if conn.closed or conn.broken:
-                    self._conn = None
-                    raise self._unreachable(err) from None
+                    raise self._lost(err) from None
                 raise
 
     def _migrate(self) -> tuple[int, int]:
