@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -32,6 +32,12 @@ from tests.board.conftest import (
 )
 
 WAIT_S = 10
+
+
+def settle(browser: WebDriver) -> WebDriverWait[WebDriver]:
+    """A wait that reads again when the page was replaced under it (a form's redirect
+    reloads the page while the condition reads an element of the old one)."""
+    return WebDriverWait(browser, WAIT_S, ignored_exceptions=(StaleElementReferenceException,))
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +64,7 @@ def login(browser: WebDriver, server: Server, name: str) -> None:
     browser.find_element(By.NAME, "name").send_keys(name)
     browser.find_element(By.NAME, "password").send_keys(PASSWORDS[name])
     browser.find_element(By.CSS_SELECTOR, "#login button").click()
-    WebDriverWait(browser, WAIT_S).until(lambda d: d.find_elements(By.ID, "board"))
+    settle(browser).until(lambda d: d.find_elements(By.ID, "board"))
 
 
 def rows(browser: WebDriver) -> dict[str, tuple[str, str, str]]:
@@ -89,7 +95,7 @@ def next_deadline(priority: str, opened: datetime) -> datetime:
 def test_login_shows_the_board_sorted_by_deadline_with_live_countdowns(
         browser: WebDriver, server: Server) -> None:
     login(browser, server, "erin")
-    WebDriverWait(browser, WAIT_S).until(
+    settle(browser).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, ".countdown[data-live='1']"))
     shown = rows(browser)
     assert server.seeded.friday in shown and server.seeded.recent in shown
@@ -113,7 +119,7 @@ def test_countdowns_equal_the_sla_clocks_deadlines(browser: WebDriver, server: S
     expected = next_deadline("P3", opened)
     if which == "holiday":  # Monday 31 August is no working day: the clock starts Tuesday
         assert expected.date() == opened.date() + timedelta(days=1)
-    WebDriverWait(browser, WAIT_S).until(
+    settle(browser).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, ".countdown[data-live='1']"))
     deadline, due, countdown = rows(browser)[ref]
     assert datetime.fromisoformat(deadline) == expected
@@ -129,7 +135,7 @@ def test_open_a_ticket_add_a_note_and_book_a_visit(browser: WebDriver,
     ref = server.seeded.friday
     login(browser, server, "erin")
     browser.find_element(By.LINK_TEXT, ref).click()
-    WebDriverWait(browser, WAIT_S).until(lambda d: d.find_elements(By.ID, "note-form"))
+    settle(browser).until(lambda d: d.find_elements(By.ID, "note-form"))
     assert ref in browser.title
     occurrences = browser.find_element(By.ID, "occurrences").text
     assert "health-check" in occurrences and "run-acme-bolton" in occurrences
@@ -137,7 +143,7 @@ def test_open_a_ticket_add_a_note_and_book_a_visit(browser: WebDriver,
     browser.find_element(By.CSS_SELECTOR, "#note-form textarea").send_keys(
         "Customer says the card LED is red")
     browser.find_element(By.CSS_SELECTOR, "#note-form button").click()
-    WebDriverWait(browser, WAIT_S).until(
+    settle(browser).until(
         lambda d: "Customer says the card LED is red" in d.find_element(By.ID, "audit").text)
     assert "erin note Customer says the card LED is red" in \
         browser.find_element(By.ID, "audit").text.replace("\n", " ")
@@ -148,7 +154,7 @@ def test_open_a_ticket_add_a_note_and_book_a_visit(browser: WebDriver,
     browser.find_element(By.CSS_SELECTOR, "#visit-form input[name=parts]").send_keys(
         "KX-TDA0172, PSU")
     browser.find_element(By.CSS_SELECTOR, "#visit-form button").click()
-    WebDriverWait(browser, WAIT_S).until(lambda d: d.find_elements(By.ID, "visit"))
+    settle(browser).until(lambda d: d.find_elements(By.ID, "visit"))
     assert browser.find_element(By.ID, "state").text == "visit_booked"
     assert "2026-12-31 — Eve (parts: KX-TDA0172, PSU)" in browser.find_element(By.ID,
                                                                                "visit").text
@@ -163,7 +169,7 @@ def test_a_script_in_the_evidence_is_shown_as_text_and_runs_nothing(
         browser: WebDriver, server: Server) -> None:
     login(browser, server, "dora")
     browser.get(f"{server.url}/tickets/{server.seeded.xss}")
-    WebDriverWait(browser, WAIT_S).until(lambda d: d.find_elements(By.ID, "evidence"))
+    settle(browser).until(lambda d: d.find_elements(By.ID, "evidence"))
     evidence = browser.find_element(By.ID, "evidence")
     assert f"error log: {XSS}" in evidence.text
     assert "<b>bold</b> & co" in evidence.text
@@ -178,7 +184,7 @@ def test_a_desk_user_has_no_resolve_and_a_forged_post_is_refused(
     ref = server.seeded.holiday
     login(browser, server, "dora")
     browser.get(f"{server.url}/tickets/{ref}")
-    WebDriverWait(browser, WAIT_S).until(lambda d: d.find_elements(By.ID, "note-form"))
+    settle(browser).until(lambda d: d.find_elements(By.ID, "note-form"))
     assert not browser.find_elements(By.ID, "resolve-form")
     assert not browser.find_elements(By.ID, "status-form")
     # a resolve form posted by hand, with the session's own CSRF token, is still refused
@@ -190,7 +196,7 @@ def test_a_desk_user_has_no_resolve_and_a_forged_post_is_refused(
         document.body.appendChild(f); f.submit();""", ref,
         browser.find_element(By.CSS_SELECTOR, "#note-form input[name=csrf]")
         .get_attribute("value"))
-    WebDriverWait(browser, WAIT_S).until(lambda d: d.find_elements(By.ID, "message"))
+    settle(browser).until(lambda d: d.find_elements(By.ID, "message"))
     assert "may not do that" in browser.find_element(By.ID, "message").text
     with Register(server.db) as reg:
         assert reg.get(ref).state == "logged"
@@ -208,7 +214,7 @@ def test_the_table_refreshes_itself_without_reloading_the_page(
         browser.find_element(By.NAME, "name").send_keys("dora")
         browser.find_element(By.NAME, "password").send_keys(PASSWORDS["dora"])
         browser.find_element(By.CSS_SELECTOR, "#login button").click()
-        WebDriverWait(browser, WAIT_S).until(lambda d: d.find_elements(By.ID, "board"))
+        settle(browser).until(lambda d: d.find_elements(By.ID, "board"))
         browser.execute_script("window.__still_this_page = true;")
         with Register(server.db) as reg:
             ref = reg.record_fault(
@@ -217,7 +223,7 @@ def test_the_table_refreshes_itself_without_reloading_the_page(
                 classification=classification("P2", "cron", evidence=("e",),
                                               summary="found by the nightly fleet"),
             ).ticket.ref
-        WebDriverWait(browser, WAIT_S).until(
+        settle(browser).until(
             lambda d: d.find_elements(By.CSS_SELECTOR, f"#rows tr[data-ref='{ref}']"))
         assert browser.execute_script("return window.__still_this_page === true;")
         with Register(server.db) as reg:
