@@ -19,22 +19,39 @@ from simulators import load_scenario, serve_ssh
 ROOT = Path(__file__).resolve().parent.parent
 
 
+#: Sites one simulator process serves: past a few hundred, one interpreter's threads
+#: answer SSH banners late and the benchmark would measure the simulator, not the agent.
+PER_PROCESS = 100
+
+
 @contextmanager
 def serving(count: int, folder: Path, password: str) -> Iterator[list[int]]:
-    """``count`` simulated sites in a process of their own for the block: their SSH ports
-    (``folder/known_hosts`` written); the process ends when the block does."""
-    sims = subprocess.Popen([sys.executable, "-m", "bench.fleet_sims", str(count), str(folder),
-                             password], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True)
+    """``count`` simulated sites, ``PER_PROCESS`` per process of their own, for the block:
+    their SSH ports (``folder/known_hosts`` written); the processes end with the block."""
+    sims: list[subprocess.Popen[str]] = []
+    ports: list[int] = []
+    known: list[str] = []
     try:
-        assert sims.stdout is not None
-        served = json.loads(sims.stdout.readline())
-        (folder / "known_hosts").write_text("\n".join(served["known_hosts"]) + "\n")
-        yield list(served["ports"])
+        for first in range(0, count, PER_PROCESS):
+            home = folder / f"sims-{first // PER_PROCESS}"  # its own host key file
+            home.mkdir(parents=True, exist_ok=True)
+            sims.append(subprocess.Popen(
+                [sys.executable, "-m", "bench.fleet_sims", str(min(PER_PROCESS, count - first)),
+                 str(home), password], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                text=True))
+        for process in sims:
+            assert process.stdout is not None
+            served = json.loads(process.stdout.readline())
+            ports += served["ports"]
+            known += served["known_hosts"]
+        (folder / "known_hosts").write_text("\n".join(known) + "\n")
+        yield ports
     finally:
-        if sims.stdin is not None:
-            sims.stdin.close()
-        sims.wait(timeout=120)
+        for process in sims:
+            if process.stdin is not None:
+                process.stdin.close()
+        for process in sims:
+            process.wait(timeout=120)
 
 
 def main() -> int:
