@@ -2,12 +2,14 @@
 
 A SQLite file's ``PRAGMA user_version`` (a PostgreSQL database's ``schema_version``
 table) holds how many have run. A released migration is never edited (a register written
-by an older pbxdiag must upgrade to exactly what a new one creates). The first
-``BASELINE_VERSION`` are SQLite's own history; PostgreSQL starts from their result,
-declared in ``agent.tickets.storage.definition``, so every migration after the baseline
-is a portable step: it is given a ``storage.dialect.Db`` (``?`` placeholders, the SQL
-both speak, or ``definition`` types rendered per dialect) and runs on both. The next
-change is a new function at the end of ``MIGRATIONS``.
+by an older pbxdiag must upgrade to exactly what a new one creates). The first nine are
+SQLite's own history and never run on PostgreSQL: a new PostgreSQL database is created
+from ``agent.tickets.storage.definition``, which always declares the newest schema. Every
+migration after the ninth is a portable step (given a ``storage.dialect.Db``: ``?``
+placeholders, the SQL both speak) that brings an older database of either kind up; the
+change that adds one also declares its result in ``definition`` and moves its version
+(a test fails until both agree). The next change is a new function at the end of
+``MIGRATIONS``.
 """
 
 from __future__ import annotations

@@ -61,8 +61,13 @@ def _shape(conn: sqlite3.Connection) -> dict[str, Any]:
 
 
 def test_sqlite_migrated_from_nothing_is_the_definition() -> None:
+    """Through every migration: the definition describes the newest schema, so a new
+    migration cannot land without its declarations (``register copy`` and a new
+    PostgreSQL database would otherwise miss what it adds)."""
+    assert len(MIGRATIONS) == definition.BASELINE_VERSION, \
+        "a migration was added: declare what it changes in storage/definition.py"
     migrated = sqlite3.connect(":memory:")
-    for migration in MIGRATIONS[:definition.BASELINE_VERSION]:
+    for migration in MIGRATIONS:
         migration(migrated)
     declared = sqlite3.connect(":memory:")
     for statement in definition.ddl("sqlite"):

@@ -1,4 +1,4 @@
-"""The register's schema at ``BASELINE_VERSION``, declared once and rendered per dialect.
+"""The register's current schema (``BASELINE_VERSION``), declared once, rendered per dialect.
 
 SQLite reaches this schema through its released migrations (agent/tickets/schema.py,
 never edited: old files must upgrade exactly as they always did); PostgreSQL is created
@@ -21,7 +21,11 @@ from typing import Final, Literal
 Kind = Literal["TEXT", "INTEGER", "ID"]
 DialectName = Literal["sqlite", "postgresql"]
 
-#: The schema version this definition describes (SQLite's ``v9_smdr_signals``).
+#: The schema version this definition describes (SQLite's ``v9_smdr_signals``). It is
+#: always the newest: a new migration updates the declarations here and this number in
+#: the same change (tests/tickets/test_schema_definition.py fails until it does), so a new
+#: PostgreSQL database is created current, ``register copy`` copies every column there
+#: is, and the migrations after a database's version bring older ones up.
 BASELINE_VERSION: Final = 9
 _PRIORITIES: Final = "('P1', 'P2', 'P3')"
 
