@@ -1,10 +1,11 @@
 """Fleet on Celery vs the local executor: 500 simulated sites, the same machine, one run.
 
 Both are the real commands in child processes against the same simulators (processes
-of their own, ``bench.fleet_sims.serving``): ``pbxdiag fleet`` at concurrency 8, and ``pbxdiag fleet --executor celery`` with
-two ``pbxdiag worker`` processes of concurrency 4 each (8 jobs at once too) on a real
-redis-server. The ratio is what the queue costs (or gains: two worker processes are not
-bound by one interpreter); the per-job overhead is the wall-time difference per site.
+of their own, ``bench.fleet_sims.serving``): ``pbxdiag fleet`` at concurrency 8, and
+``pbxdiag fleet --executor celery`` with two ``pbxdiag worker`` processes of concurrency
+4 each (8 jobs at once too) on a real redis-server. The ratio is what the queue costs
+(or gains: two worker processes are not bound by one interpreter); the per-job overhead
+is the wall-time difference per site.
 """
 
 from __future__ import annotations
