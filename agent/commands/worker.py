@@ -59,7 +59,14 @@ def _worker(args: argparse.Namespace) -> int:
             raise InputError(f"--pool {pool!r}: letters, digits, '.', '_' and '-' only")
     broker = check_broker(args.broker)
     location = db_path(args)
-    load_inventory(args.inventory)  # bad input now, not in every job
+    inventory = load_inventory(args.inventory)  # bad input now, not in every job
+    for site in inventory.sites.values():
+        # The hard limit kills a job, and the visibility timeout is derived from it: a
+        # site that may need longer just to reach its PBX would be killed mid-call.
+        if site.reach_timeout >= args.job_time_limit:
+            raise InputError(f"--job-time-limit {args.job_time_limit:g}: site {site.id} may "
+                             f"take {site.reach_timeout:g} s just to reach its PBX "
+                             "(reach_timeout); give a job longer than that")
     register, runs = open_register(location)
     with register, runs:  # reachable, and migrated, before the first job
         pass

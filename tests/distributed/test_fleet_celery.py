@@ -111,6 +111,20 @@ def test_a_bad_broker_is_bad_input_before_anything_is_sent(tmp_path: Path) -> No
                 assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 0
 
 
+def test_a_job_time_limit_shorter_than_a_sites_reach_is_refused(tmp_path: Path) -> None:
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text("sites:\n  slow-modem:\n    customer: c\n    vendor: panasonic\n"
+                         "    reach_timeout: 240\n    paths: [\"ssh://u@127.0.0.1:1\"]\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "agent.cli", "worker", "--pool", "default", "--broker",
+         "redis://127.0.0.1:6379/0", "--job-time-limit", "200", "--inventory", str(inventory),
+         "--db", str(tmp_path / "tickets.db"), "--output", str(tmp_path / "out")],
+        cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stderr
+    assert "--job-time-limit 200" in done.stderr and "slow-modem" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_a_scheduled_job_runs_its_fleet_on_the_queue(fleet: Fleet) -> None:
     fleet.write_inventory({i: [{"url": f"ssh://INSTALLER@127.0.0.1:{fleet.ports[i]}",
                                 "pool": "night"}] for i in (1, 2)})
