@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import structlog
 
@@ -124,6 +124,22 @@ def run_job(spec: JobSpec, settings: WorkerSettings, forward: Forward) -> str:
             log.exception("filing failed", site=site.id, run_id=spec.run_id)
             return finish("internal-error", EXIT_INTERNAL, result.path)
         return finish(result.status.value, run_exit_code(result, filing), result.path)
+
+
+def finish_outlived(message: dict[str, Any], settings: WorkerSettings) -> None:
+    """A job Celery killed at its hard time limit (its child process is gone): its row of
+    the runs table ends as pbxdiag's own failure, so the submitter and the board see it
+    ended rather than running forever. Nothing is filed: a killed run is no evidence. The
+    line locks died with the child (its flock files and database connections)."""
+    try:
+        spec = JobSpec.from_json(message)
+    except BadMessage as err:
+        log.error("a job outlived its time limit; its message is unreadable", error=str(err))
+        return
+    log.error("job killed at its hard time limit", site=spec.site_id, run_id=spec.run_id)
+    with RunLog(settings.register) as runs:
+        runs.finished(run_id=spec.run_id, at=datetime.now(UTC), status="internal-error",
+                      exit_code=EXIT_INTERNAL, path=None)
 
 
 def _prepare(spec: JobSpec, settings: WorkerSettings) -> tuple[Site, Playbook]:

@@ -22,7 +22,7 @@ from agent.distributed.broker import (
     queue_for,
 )
 from agent.distributed.job import JobSpec
-from agent.distributed.work import WorkerSettings, run_job
+from agent.distributed.work import WorkerSettings, finish_outlived, run_job
 
 log = structlog.get_logger(__name__)
 
@@ -35,6 +35,9 @@ def send(app: Any, spec: JobSpec, pool: str) -> None:
 def worker_app(broker: str, settings: WorkerSettings, *,
                job_time_limit: float = DEFAULT_JOB_TIME_LIMIT) -> Any:
     """The app with the job task bound to this worker's own files."""
+    from billiard.exceptions import TimeLimitExceeded
+    from celery import signals
+
     app = celery_app(broker, job_time_limit=job_time_limit)
 
     @app.task(name=TASK_NAME, acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]
@@ -44,6 +47,14 @@ def worker_app(broker: str, settings: WorkerSettings, *,
         log.info("job done", site=spec.site_id, run_id=spec.run_id, outcome=outcome)
         return outcome
 
+    def outlived(sender: Any = None, exception: BaseException | None = None,
+                 kwargs: dict[str, Any] | None = None, **_: Any) -> None:
+        # Sent in the worker's parent process when a child is killed at the hard limit
+        # (every other failure is caught and recorded inside run_job).
+        if isinstance(exception, TimeLimitExceeded) and kwargs is not None:
+            finish_outlived(kwargs, settings)
+
+    signals.task_failure.connect(outlived, sender=run_site_task, weak=False)
     return app
 
 
