@@ -22,26 +22,13 @@ from simulators import PbxState, load_scenario, serve_ssh
 from simulators.lines import PhoneBook, serve_modem, serve_telnet
 from simulators.lines.session import login_session_maker
 from simulators.ssh_server import ConsoleSession
+from tests.e2e.conftest import INVENTORY
 from tests.transports.conftest import modem_url
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "Console-Pbx-Secret-4471"
 TYPED_SECRET = "Typed-At-Pbx-8812"
 VARIABLE = "PBXDIAG_CONSOLE_PASSWORD"
-INVENTORY = """\
-contracts:
-  standard:
-    calendar: {{nation: england}}
-sites:
-  acme-bolton:
-    customer: Acme Ltd
-    name: Bolton
-    vendor: panasonic
-    paths: ["{path}"]
-    known_hosts: known_hosts
-    timeout: 10
-    credentials: {{username: INSTALLER, password_env: {variable}}}
-"""
 
 
 def write_inventory(folder: Path, url: str) -> Path:
